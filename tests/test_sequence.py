@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from workout_analysis import LANDMARK_NAMES, PoseSequence, WorkoutError, load_sequence
+from workout_analysis.sequence import MIRROR_INDEX, from_flat
+
+
+def _random(t=10, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((t, 33, 4)).astype(np.float32)
+
+
+def test_mirror_index_swaps_sides_and_keeps_centre():
+    assert LANDMARK_NAMES[MIRROR_INDEX[LANDMARK_NAMES.index("left_knee")]] == "right_knee"
+    assert MIRROR_INDEX[0] == 0  # nose
+    assert sorted(MIRROR_INDEX) == list(range(33))
+
+
+def test_npz_round_trip_keeps_everything(tmp_path):
+    lm = _random()
+    lm[3] = np.nan
+    world = _random()[..., :3]
+    seq = PoseSequence(lm, fps=25.0, world=world, meta={"exercise": "squat"})
+    seq.save(tmp_path / "s.npz")
+    back = load_sequence(tmp_path / "s.npz")
+    np.testing.assert_array_equal(back.landmarks, seq.landmarks)
+    np.testing.assert_array_equal(back.world, seq.world)
+    assert back.fps == 25.0 and back.meta["exercise"] == "squat"
+    assert back.has_pose.tolist() == [i != 3 for i in range(10)]
+
+
+@pytest.mark.parametrize("shape", [(12, 33, 3), (12, 33, 4), (12, 99)])
+def test_npy_shapes_accepted(tmp_path, shape):
+    np.save(tmp_path / "a.npy", np.random.default_rng(1).random(shape).astype(np.float32))
+    seq = load_sequence(tmp_path / "a.npy", fps=15)
+    assert len(seq) == 12 and seq.fps == 15
+
+
+def test_all_zero_frame_means_no_pose():
+    a = _random(5)[..., :3]
+    a[2] = 0
+    assert from_flat(a).has_pose.tolist() == [True, True, False, True, True]
+
+
+@pytest.mark.parametrize(
+    "array, problem",
+    [(np.zeros((5, 32, 3)), "shape"), (np.full((5, 99), 0.5), None)],
+)
+def test_wrong_shape_is_one_line_error_naming_file(tmp_path, array, problem):
+    if problem is None:
+        array[1, 7] = np.nan  # partial NaN: corrupt, not "no pose"
+        problem = "NaN"
+    path = tmp_path / "bad.npy"
+    np.save(path, array)
+    with pytest.raises(WorkoutError, match=problem) as err:
+        load_sequence(path)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_text_file_is_not_a_landmark_file(tmp_path):
+    path = tmp_path / "notes.npz"
+    path.write_text("hello")
+    with pytest.raises(WorkoutError, match="not a readable landmark file"):
+        load_sequence(path)
