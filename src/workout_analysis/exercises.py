@@ -1,0 +1,48 @@
+"""Exercise classes: the names used everywhere (snake_case, as the shared video folders name them)."""
+
+from __future__ import annotations
+
+NO_EXERCISE = "no_exercise"
+
+# The 22 classes of the original Kaggle "Workout/Exercises Video" dataset, by this project's names.
+ORIGINAL_CLASSES: dict[str, str] = {
+    "bicep_curl": "barbell biceps curl",
+    "bench_press": "bench press",
+    "chest_fly": "chest fly machine",
+    "deadlift": "deadlift",
+    "decline_bench_press": "decline bench press",
+    "hammer_curl": "hammer curl",
+    "hip_thrust": "hip thrust",
+    "incline_bench_press": "incline bench press",
+    "lat_pulldown": "lat pulldown",
+    "lateral_raise": "lateral raise",
+    "leg_extension": "leg extension",
+    "leg_raise": "leg raises",
+    "plank": "plank",
+    "pull_up": "pull Up",
+    "push_up": "push-up",
+    "romanian_deadlift": "romanian deadlift",
+    "russian_twist": "russian twist",
+    "shoulder_press": "shoulder press",
+    "squat": "squat",
+    "t_bar_row": "t bar row",
+    "tricep_dips": "tricep dips",
+    "tricep_pushdown": "tricep pushdown",
+}
+
+# Further classes with real clips in the shared data or asked for by the synthetic generator.
+EXTRA_CLASSES: tuple[str, ...] = (
+    "barbell_row", "crunch", "donkey_kick", "dumbbell_row", "face_pull", "front_raise", "glute_bridge",
+    "jumping_jack", "leg_curl", "lunge", "mountain_climber", "seated_row", "shrug", "side_leg_raise",
+    "sit_up", "superman", "tricep_extension", "upright_row",
+)  # fmt: skip
+
+ALL_EXERCISES: tuple[str, ...] = tuple(sorted((*ORIGINAL_CLASSES, *EXTRA_CLASSES)))
+
+# Exercises held still: reported as time under tension rather than repetitions.
+HOLDS: frozenset[str] = frozenset({"plank"})
+
+
+def display_name(exercise: str) -> str:
+    """'bicep_curl' -> 'bicep curl'."""
+    return exercise.replace("_", " ")
