@@ -1,0 +1,381 @@
+"""From per-window class probabilities to a verdict: the exercise, how sure, and segments over time.
+
+A model gives calibrated probabilities for overlapping windows of a few seconds. Taking the argmax of
+each window flickers wherever the model hesitates, so the windows are decoded as a hidden Markov
+model instead (Viterbi): staying in a class is free, switching costs ``switch_penalty`` (in nats), and
+every class is a chain of ``K`` sub-states so that no segment is shorter than ``min_segment_s``.
+
+"No exercise recognised" is a state of its own. Its score in a window is the model's ``no_exercise``
+probability (when the model knows that class) or ``min_confidence``, whichever is higher: a window
+whose best class is less likely than ``min_confidence`` is rejected (Chow's rule), and the decoder
+then smooths rejections exactly as it smooths classes. A person standing still is therefore not
+forced into the nearest exercise.
+
+:class:`StreamingRecognizer` runs the same decoder one window at a time for a live camera. It keeps
+only the windows whose state is still undecided: once every surviving Viterbi path passes through
+one state, everything before it is final (the paths can no longer change) and is folded into
+segments. Its answer after the last window is exactly the offline one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..exercises import NO_EXERCISE, display_name
+
+# Defaults. MIN_CONFIDENCE is chosen on validation data by scripts/eval_segmentation.py (docs/models.md).
+MIN_CONFIDENCE = 0.4
+SWITCH_PENALTY = 6.0
+MIN_SEGMENT_S = 2.0
+RUNNER_UPS = 3
+# The streaming decoder forces a decision on windows older than this (memory bound; far beyond the
+# lag seen in practice, where paths merge within a few windows of a clear change).
+MAX_LAG_WINDOWS = 2000
+
+
+class WindowProbsLike(Protocol):
+    """What :func:`recognise` needs from a model's output (``bundle.WindowProbs``)."""
+
+    start: np.ndarray  # (W,) seconds
+    end: np.ndarray  # (W,) seconds
+    probs: np.ndarray  # (W, C) calibrated, rows sum to 1
+    labels: list[str]
+
+
+@dataclass
+class Segment:
+    """A stretch of time decoded as one exercise (or ``no_exercise``)."""
+
+    start_s: float
+    end_s: float
+    exercise: str
+    confidence: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start_s": round(self.start_s, 2),
+            "end_s": round(self.end_s, 2),
+            "exercise": self.exercise,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+        }
+
+
+@dataclass
+class Recognition:
+    """The verdict on a sequence.
+
+    ``exercise`` is the exercise decoded over the most time, or ``no_exercise`` when no window was
+    recognised as one; ``confidence`` is its mean probability over the windows decoded as it (None
+    when the exercise was given by the user). ``probabilities`` is the mean window probability of
+    every class over the whole sequence, most likely first; ``runner_ups`` the next classes after
+    ``exercise`` in that order.
+    """
+
+    exercise: str
+    confidence: float | None
+    probabilities: dict[str, float] = field(default_factory=dict)
+    runner_ups: list[tuple[str, float]] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    given: bool = False
+
+    @property
+    def recognised(self) -> bool:
+        return self.exercise != NO_EXERCISE
+
+    @classmethod
+    def from_given(cls, exercise: str, start_s: float, end_s: float) -> Recognition:
+        """The user named the exercise (``--exercise``): one segment, no model involved."""
+        return cls(exercise, None, segments=[Segment(start_s, end_s, exercise, None)], given=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "exercise": self.exercise,
+            "recognised": self.recognised,
+            "given": self.given,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "runner_ups": [{"exercise": c, "probability": round(p, 4)} for c, p in self.runner_ups],
+            "probabilities": {c: round(p, 4) for c, p in self.probabilities.items()},
+            "segments": [s.to_dict() for s in self.segments],
+        }
+
+    def describe(self) -> str:
+        """One line a person reads: 'squat (92 % sure; else lunge 4 %, deadlift 2 %)'."""
+        if self.given:
+            return f"{display_name(self.exercise)} (given)"
+        if not self.recognised:
+            return "no exercise recognised"
+        others = ", ".join(f"{display_name(c)} {p:.0%}" for c, p in self.runner_ups)
+        return f"{display_name(self.exercise)} ({self.confidence:.0%} sure" + (f"; else {others})" if others else ")")
+
+
+@dataclass(frozen=True)
+class DecoderConfig:
+    """Decoder settings. ``hop_s`` (seconds between window starts) turns ``min_segment_s`` into windows."""
+
+    min_confidence: float = MIN_CONFIDENCE
+    switch_penalty: float = SWITCH_PENALTY
+    min_segment_s: float = MIN_SEGMENT_S
+
+    def min_windows(self, hop_s: float) -> int:
+        return max(1, math.ceil(self.min_segment_s / hop_s - 1e-9)) if hop_s > 0 else 1
+
+
+def _states(labels: list[str]) -> tuple[list[str], int]:
+    """Decoder classes: the model's labels plus ``no_exercise`` if the model lacks it; its index."""
+    classes = list(labels) if NO_EXERCISE in labels else [*labels, NO_EXERCISE]
+    return classes, classes.index(NO_EXERCISE)
+
+
+def _emission(probs: np.ndarray, n_classes: int, reject: int, min_confidence: float) -> np.ndarray:
+    """(W, n_classes) log scores: class probabilities, with the reject state floored at min_confidence."""
+    p = np.zeros((len(probs), n_classes))
+    p[:, : probs.shape[1]] = probs
+    p[:, reject] = np.maximum(p[:, reject], min_confidence)
+    return np.log(np.maximum(p, 1e-12))
+
+
+class _Viterbi:
+    """Minimum-duration HMM: class c is the chain c_0 -> ... -> c_{K-1} (which loops on itself), and
+    only c_{K-1} may switch, to another class's c_0, at ``penalty``. State index = c * K + k."""
+
+    def __init__(self, n_classes: int, k: int, penalty: float) -> None:
+        self.c, self.k, self.penalty = n_classes, k, penalty
+        self.score: np.ndarray | None = None
+
+    def step(self, emission: np.ndarray) -> np.ndarray | None:
+        """Advance by one window; returns its back-pointers (None for the first window)."""
+        c, k = self.c, self.k
+        emit = np.repeat(emission, k)
+        if self.score is None:
+            score = np.full(c * k, -np.inf)
+            score[::k] = 0.0  # every segment, the first too, starts at sub-state 0
+            self.score = score + emit
+            return None
+        prev = self.score.reshape(c, k)
+        new = np.empty((c, k))
+        back = np.empty((c, k), dtype=np.int32)
+        idx = np.arange(c) * k
+        # Enter class j from the best full-length segment of another class.
+        last = prev[:, k - 1]
+        order = np.argsort(-last, kind="stable")
+        best, second = order[0], order[1] if c > 1 else order[0]
+        src = np.where(np.arange(c) == best, second, best)
+        new[:, 0] = last[src] - self.penalty
+        back[:, 0] = src * k + k - 1
+        if k > 1:
+            new[:, 1:] = prev[:, :-1]
+            back[:, 1:] = idx[:, None] + np.arange(k - 1)[None, :]
+            # The last sub-state also loops on itself: keep the better of staying and arriving.
+            stay = prev[:, k - 1] >= prev[:, k - 2]
+            new[:, k - 1] = np.where(stay, prev[:, k - 1], prev[:, k - 2])
+            back[:, k - 1] = np.where(stay, idx + k - 1, idx + k - 2)
+        else:
+            stay = prev[:, 0] >= new[:, 0]
+            new[:, 0] = np.where(stay, prev[:, 0], new[:, 0])
+            back[:, 0] = np.where(stay, idx, back[:, 0])
+        self.score = new.reshape(-1) + emit
+        return back.reshape(-1)
+
+    def final_state(self, n_windows: int) -> int:
+        """Best end state; a complete last segment is required when the sequence is long enough."""
+        score = self.score.reshape(self.c, self.k)
+        if n_windows >= self.k:
+            return int(np.argmax(score[:, -1])) * self.k + self.k - 1
+        return int(np.argmax(score))
+
+
+class _Summary:
+    """Folds decided windows, in order, into segments and per-class sums (same arithmetic online and off)."""
+
+    def __init__(self, labels: list[str], classes: list[str], reject: int) -> None:
+        self.labels, self.classes, self.reject = labels, classes, reject
+        self.exercise_cols = [i for i, c in enumerate(labels) if c != NO_EXERCISE]
+        self.total = np.zeros(len(labels))
+        self.n = 0
+        self.runs: list[list[Any]] = []  # [class, first start, last centre, last end, sum p, n, first centre]
+
+    def add(self, start: float, end: float, probs: np.ndarray, cls: int) -> None:
+        self.total += probs
+        self.n += 1
+        if cls == self.reject:  # how sure that it is no exercise at all
+            p = 1.0 - float(probs[self.exercise_cols].max()) if self.exercise_cols else 1.0
+        else:
+            p = float(probs[cls])
+        centre = (start + end) / 2
+        if self.runs and self.runs[-1][0] == cls:
+            run = self.runs[-1]
+            run[2], run[3], run[4], run[5] = centre, end, run[4] + p, run[5] + 1
+        else:
+            self.runs.append([cls, start, centre, end, p, 1, centre])
+
+    def result(self, start_s: float | None, end_s: float | None, runner_ups: int) -> Recognition:
+        if self.n == 0:
+            return Recognition(NO_EXERCISE, None)
+        segments = []
+        for i, (cls, first, _, last_end, p, n, first_centre) in enumerate(self.runs):
+            # A boundary lies halfway between the centres of the last window of one segment and the
+            # first of the next; the first and last segments reach the ends of the sequence.
+            if i == 0:
+                seg_start = first if start_s is None else start_s
+            else:
+                seg_start = (self.runs[i - 1][2] + first_centre) / 2
+            if i + 1 < len(self.runs):
+                seg_end = (self.runs[i][2] + self.runs[i + 1][6]) / 2
+            else:
+                seg_end = last_end if end_s is None else end_s
+            segments.append(Segment(float(seg_start), float(seg_end), self.classes[cls], p / n))
+        mean = self.total / self.n
+        order = np.argsort(-mean, kind="stable")
+        probabilities = {self.labels[i]: float(mean[i]) for i in order}
+        time_per_class: dict[str, float] = {}
+        conf: dict[str, list[float]] = {}
+        for run, seg in zip(self.runs, segments):
+            if seg.exercise != NO_EXERCISE:
+                time_per_class[seg.exercise] = time_per_class.get(seg.exercise, 0.0) + seg.end_s - seg.start_s
+                conf.setdefault(seg.exercise, [0.0, 0])
+                conf[seg.exercise][0] += run[4]
+                conf[seg.exercise][1] += run[5]
+        if not time_per_class:
+            sure = sum(run[4] for run in self.runs) / sum(run[5] for run in self.runs)
+            return Recognition(NO_EXERCISE, sure, probabilities, [], segments)
+        exercise = max(time_per_class, key=lambda c: (time_per_class[c], probabilities.get(c, 0.0)))
+        others = [(c, p) for c, p in probabilities.items() if c not in (exercise, NO_EXERCISE)][:runner_ups]
+        return Recognition(exercise, conf[exercise][0] / conf[exercise][1], probabilities, others, segments)
+
+
+def _hop(start: np.ndarray) -> float:
+    return float(np.median(np.diff(start))) if len(start) > 1 else 0.0
+
+
+def recognise(
+    windows: WindowProbsLike,
+    config: DecoderConfig = DecoderConfig(),
+    start_s: float | None = None,
+    end_s: float | None = None,
+    runner_ups: int = RUNNER_UPS,
+) -> Recognition:
+    """Decode a whole sequence's windows (offline Viterbi). ``start_s``/``end_s``: the sequence's span,
+    so that the first and last segments reach its ends (default: the first and last window's)."""
+    probs = np.asarray(windows.probs, dtype=np.float64)
+    labels = list(windows.labels)
+    classes, reject = _states(labels)
+    summary = _Summary(labels, classes, reject)
+    if len(probs) == 0:
+        return summary.result(start_s, end_s, runner_ups)
+    k = config.min_windows(_hop(np.asarray(windows.start)))
+    viterbi = _Viterbi(len(classes), k, config.switch_penalty)
+    emissions = _emission(probs, len(classes), reject, config.min_confidence)
+    backs = [viterbi.step(e) for e in emissions]
+    state = viterbi.final_state(len(probs))
+    path = np.empty(len(probs), dtype=np.int64)
+    for t in range(len(probs) - 1, -1, -1):
+        path[t] = state // k
+        if t:
+            state = int(backs[t][state])
+    for t in range(len(probs)):
+        summary.add(float(windows.start[t]), float(windows.end[t]), probs[t], int(path[t]))
+    return summary.result(start_s, end_s, runner_ups)
+
+
+class StreamingRecognizer:
+    """The same decoder, one window at a time, with memory bounded by the undecided windows.
+
+    Feed it frames (:meth:`push`, through the model's own ``bundle.stream()``) or windows
+    (:meth:`push_windows`); :meth:`result` gives the verdict on everything seen so far, and after the
+    last frame it equals :func:`recognise` on the whole sequence. ``hop_s`` is the model's hop in
+    seconds (``bundle.hop / bundle.fps``); it sets the minimum segment length in windows.
+    """
+
+    def __init__(
+        self,
+        labels: list[str],
+        hop_s: float,
+        config: DecoderConfig = DecoderConfig(),
+        stream: Any = None,
+        runner_ups: int = RUNNER_UPS,
+        max_lag: int = MAX_LAG_WINDOWS,
+    ) -> None:
+        self.labels = list(labels)
+        self.classes, self.reject = _states(self.labels)
+        self.config, self.stream, self.runner_ups, self.max_lag = config, stream, runner_ups, max_lag
+        self.k = config.min_windows(hop_s)
+        self.viterbi = _Viterbi(len(self.classes), self.k, config.switch_penalty)
+        self.summary = _Summary(self.labels, self.classes, self.reject)
+        # Undecided windows: (start, end, probs, back-pointers into the previous window's states).
+        self.pending: deque[tuple[float, float, np.ndarray, np.ndarray | None]] = deque()
+        self.seen = 0
+        self.start_s: float | None = None
+
+    @classmethod
+    def for_bundle(cls, bundle: Any, config: DecoderConfig = DecoderConfig(), **kwargs: Any) -> StreamingRecognizer:
+        """A recognizer fed frame by frame through ``bundle.stream()``."""
+        return cls(list(bundle.labels), bundle.hop / bundle.fps, config, stream=bundle.stream(), **kwargs)
+
+    def push(self, landmarks: np.ndarray, timestamp: float) -> None:
+        """One frame (33, 4); the model's stream turns frames into windows."""
+        if self.start_s is None:
+            self.start_s = float(timestamp)
+        out = self.stream.push(landmarks, timestamp)
+        if out is not None:
+            self.push_windows(out)
+
+    def push_windows(self, windows: WindowProbsLike) -> None:
+        """Zero or more new windows, in time order."""
+        if list(windows.labels) != self.labels:
+            raise ValueError("windows carry other labels than the recognizer was built for")
+        probs = np.asarray(windows.probs, dtype=np.float64).reshape(-1, len(self.labels))
+        emissions = _emission(probs, len(self.classes), self.reject, self.config.min_confidence)
+        for i in range(len(probs)):
+            back = self.viterbi.step(emissions[i])
+            self.pending.append((float(windows.start[i]), float(windows.end[i]), probs[i], back))
+            self.seen += 1
+            self._settle()
+
+    def _settle(self) -> None:
+        """Fold into segments the windows that every surviving path agrees on."""
+        alive = np.arange(len(self.viterbi.score))[np.isfinite(self.viterbi.score)]
+        # Walk the survivors back until they meet; everything at and before the meeting point is final.
+        for t in range(len(self.pending) - 1, 0, -1):
+            if len(alive) == 1:
+                self._decide(t, int(alive[0]))
+                return
+            alive = np.unique(self.pending[t][3][alive])
+        if len(alive) == 1:
+            self._decide(0, int(alive[0]))
+        elif len(self.pending) > self.max_lag:  # give up exactness to bound memory
+            self._decide(len(self.pending) - 1, int(np.argmax(self.viterbi.score)))
+
+    def _decide(self, t: int, state: int) -> None:
+        """Pending window ``t`` is in ``state``: fix it and all before it, keep the ones after."""
+        states = [0] * (t + 1)
+        for u in range(t, -1, -1):
+            states[u] = state
+            if u:
+                state = int(self.pending[u][3][state])
+        for u in range(t + 1):
+            start, end, probs, _ = self.pending.popleft()
+            self.summary.add(start, end, probs, states[u] // self.k)
+
+    def result(self, end_s: float | None = None) -> Recognition:
+        """The verdict on everything seen so far (undecided windows resolved as the offline decoder would)."""
+        if self.seen == 0:
+            return self.summary.result(self.start_s, end_s, self.runner_ups)
+        state = self.viterbi.final_state(self.seen)
+        states = [0] * len(self.pending)
+        for u in range(len(self.pending) - 1, -1, -1):
+            states[u] = state // self.k
+            back = self.pending[u][3]
+            if u:
+                state = int(back[state])
+        # Fold the undecided windows into a copy, so that the stream can go on after a look.
+        summary = _Summary(self.labels, self.classes, self.reject)
+        summary.total, summary.n = self.summary.total.copy(), self.summary.n
+        summary.runs = [list(r) for r in self.summary.runs]
+        for (start, end, probs, _), cls in zip(self.pending, states):
+            summary.add(start, end, probs, cls)
+        return summary.result(self.start_s, end_s, self.runner_ups)
