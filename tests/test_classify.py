@@ -82,6 +82,18 @@ def test_still_person_is_no_exercise_recognised():
     assert rec.exercise == "plank" and rec.confidence > 0.6
 
 
+def test_time_without_windows_is_no_exercise():
+    # Nobody in the frame from 10 s to 20 s: the model gives no windows there; the set must not be
+    # stretched across the gap, and time before the first window is no exercise either.
+    w = windows(["squat"] * 60, noise=0.1)
+    kept = (w.start < 10) | (w.start >= 20)
+    w = Windows(w.start[kept] + 5, w.end[kept] + 5, w.probs[kept], LABELS)
+    rec = recognise(w, start_s=0.0, hop_s=HOP)
+    assert runs(rec) == ["no_exercise", "squat", "no_exercise", "squat"]
+    assert [round(s.start_s) for s in rec.segments] == [0, 6, 16, 26]  # halfway between window centres
+    assert rec.probabilities["squat"] > 0.8  # empty windows do not dilute the probabilities
+
+
 def test_runner_ups_and_dict_schema():
     rec = recognise(windows(["lunge"] * 30, noise=0.4))
     d = rec.to_dict()
@@ -100,8 +112,7 @@ def test_given_exercise_skips_the_model():
 
 
 def _stream(w: Windows, config: DecoderConfig, peek_every: int = 0) -> tuple[Recognition, int]:
-    rec = StreamingRecognizer(w.labels, HOP, config)
-    rec.start_s = 0.0
+    rec = StreamingRecognizer(w.labels, HOP, config, start_s=0.0)
     most = 0
     for i in range(len(w.start)):
         rec.push_windows(Windows(w.start[i : i + 1], w.end[i : i + 1], w.probs[i : i + 1], w.labels))
@@ -117,10 +128,11 @@ def test_streaming_equals_offline_on_random_inputs():
         n = int(rng.integers(1, 80))
         p = rng.dirichlet(np.full(4, rng.uniform(0.1, 2.0)), size=n)
         start = np.arange(n) * HOP
-        w = Windows(start, start + WINDOW, p, LABELS)
+        kept = rng.random(n) > rng.uniform(0.0, 0.3)  # windows without enough pose are missing
+        w = Windows(start[kept], start[kept] + WINDOW, p[kept], LABELS)
         config = DecoderConfig(rng.uniform(0.2, 0.7), rng.uniform(0.0, 8.0), rng.uniform(0.0, 4.0))
         online, _ = _stream(w, config, peek_every=7)
-        assert online.to_dict() == recognise(w, config, start_s=0.0).to_dict(), trial
+        assert online.to_dict() == recognise(w, config, start_s=0.0, hop_s=HOP).to_dict(), trial
 
 
 def test_streaming_memory_stays_bounded_on_a_long_stream():

@@ -200,8 +200,9 @@ class _Summary:
         self.runs: list[list[Any]] = []  # [class, first start, last centre, last end, sum p, n, first centre]
 
     def add(self, start: float, end: float, probs: np.ndarray, cls: int) -> None:
-        self.total += probs
-        self.n += 1
+        if probs.any():  # empty windows (nobody seen) say nothing about the classes
+            self.total += probs
+            self.n += 1
         if cls == self.reject:  # how sure that it is no exercise at all
             p = 1.0 - float(probs[self.exercise_cols].max()) if self.exercise_cols else 1.0
         else:
@@ -214,7 +215,7 @@ class _Summary:
             self.runs.append([cls, start, centre, end, p, 1, centre])
 
     def result(self, start_s: float | None, end_s: float | None, runner_ups: int) -> Recognition:
-        if self.n == 0:
+        if not self.runs:
             return Recognition(NO_EXERCISE, None)
         segments = []
         for i, (cls, first, _, last_end, p, n, first_centre) in enumerate(self.runs):
@@ -229,7 +230,7 @@ class _Summary:
             else:
                 seg_end = last_end if end_s is None else end_s
             segments.append(Segment(float(seg_start), float(seg_end), self.classes[cls], p / n))
-        mean = self.total / self.n
+        mean = self.total / max(self.n, 1)
         order = np.argsort(-mean, kind="stable")
         probabilities = {self.labels[i]: float(mean[i]) for i in order}
         time_per_class: dict[str, float] = {}
@@ -252,33 +253,58 @@ def _hop(start: np.ndarray) -> float:
     return float(np.median(np.diff(start))) if len(start) > 1 else 0.0
 
 
+def _with_gaps(
+    previous: float | None, start: float, end: float, probs: np.ndarray, hop: float
+) -> list[tuple[float, float, np.ndarray]]:
+    """The window, preceded by empty windows (all-zero probabilities) every ``hop`` seconds where the
+    model gave none since ``previous`` (no person, or too few frames with one). Empty windows can only
+    be decoded as no exercise, so a set is never stretched across time when nobody was seen."""
+    out = []
+    if previous is not None and hop > 0:
+        t = previous + hop
+        while start - t > hop / 2:
+            out.append((t, t + end - start, np.zeros_like(probs)))
+            t += hop
+    out.append((start, end, probs))
+    return out
+
+
 def recognise(
     windows: WindowProbsLike,
     config: DecoderConfig = DecoderConfig(),
     start_s: float | None = None,
     end_s: float | None = None,
+    hop_s: float | None = None,
     runner_ups: int = RUNNER_UPS,
 ) -> Recognition:
-    """Decode a whole sequence's windows (offline Viterbi). ``start_s``/``end_s``: the sequence's span,
-    so that the first and last segments reach its ends (default: the first and last window's)."""
-    probs = np.asarray(windows.probs, dtype=np.float64)
+    """Decode a whole sequence's windows (offline Viterbi).
+
+    ``start_s``/``end_s``: the sequence's span, so that the first and last segments reach its ends
+    (default: the first and last window's). ``hop_s``: seconds between windows (default: the median).
+    """
     labels = list(windows.labels)
     classes, reject = _states(labels)
     summary = _Summary(labels, classes, reject)
-    if len(probs) == 0:
+    hop = _hop(np.asarray(windows.start)) if hop_s is None else hop_s
+    previous = None if start_s is None else start_s - hop
+    filled: list[tuple[float, float, np.ndarray]] = []
+    for start, end, probs in zip(windows.start, windows.end, np.asarray(windows.probs, dtype=np.float64)):
+        filled += _with_gaps(previous, float(start), float(end), probs, hop)
+        previous = float(start)
+    if not filled:
         return summary.result(start_s, end_s, runner_ups)
-    k = config.min_windows(_hop(np.asarray(windows.start)))
+    k = config.min_windows(hop)
     viterbi = _Viterbi(len(classes), k, config.switch_penalty)
-    emissions = _emission(probs, len(classes), reject, config.min_confidence)
+    emissions = _emission(np.stack([f[2] for f in filled]), len(classes), reject, config.min_confidence)
     backs = [viterbi.step(e) for e in emissions]
-    state = viterbi.final_state(len(probs))
-    path = np.empty(len(probs), dtype=np.int64)
-    for t in range(len(probs) - 1, -1, -1):
+    state = viterbi.final_state(len(filled))
+    path = np.empty(len(filled), dtype=np.int64)
+    for t in range(len(filled) - 1, -1, -1):
         path[t] = state // k
         if t:
             state = int(backs[t][state])
-    for t in range(len(probs)):
-        summary.add(float(windows.start[t]), float(windows.end[t]), probs[t], int(path[t]))
+    for (start, end, probs), cls in zip(filled, path):
+        summary.add(start, end, probs, int(cls))
     return summary.result(start_s, end_s, runner_ups)
 
 
@@ -297,10 +323,12 @@ class StreamingRecognizer:
         hop_s: float,
         config: DecoderConfig = DecoderConfig(),
         stream: Any = None,
+        start_s: float | None = None,
         runner_ups: int = RUNNER_UPS,
         max_lag: int = MAX_LAG_WINDOWS,
     ) -> None:
         self.labels = list(labels)
+        self.hop_s, self.start_s, self.previous = hop_s, start_s, None
         self.classes, self.reject = _states(self.labels)
         self.config, self.stream, self.runner_ups, self.max_lag = config, stream, runner_ups, max_lag
         self.k = config.min_windows(hop_s)
@@ -309,12 +337,15 @@ class StreamingRecognizer:
         # Undecided windows: (start, end, probs, back-pointers into the previous window's states).
         self.pending: deque[tuple[float, float, np.ndarray, np.ndarray | None]] = deque()
         self.seen = 0
-        self.start_s: float | None = None
 
     @classmethod
-    def for_bundle(cls, bundle: Any, config: DecoderConfig = DecoderConfig(), **kwargs: Any) -> StreamingRecognizer:
-        """A recognizer fed frame by frame through ``bundle.stream()``."""
-        return cls(list(bundle.labels), bundle.hop / bundle.fps, config, stream=bundle.stream(), **kwargs)
+    def for_bundle(
+        cls, bundle: Any, config: DecoderConfig = DecoderConfig(), width: float | None = None,
+        height: float | None = None, **kwargs: Any,
+    ) -> StreamingRecognizer:
+        """A recognizer fed frame by frame through ``bundle.stream()`` (give the frame size when known)."""
+        stream = bundle.stream(width, height)
+        return cls(list(bundle.labels), bundle.hop / bundle.fps, config, stream=stream, **kwargs)
 
     def push(self, landmarks: np.ndarray, timestamp: float) -> None:
         """One frame (33, 4); the model's stream turns frames into windows."""
@@ -324,17 +355,27 @@ class StreamingRecognizer:
         if out is not None:
             self.push_windows(out)
 
+    def finish(self, end_s: float | None = None) -> Recognition:
+        """End of the stream: the model's last (padded) window if any, then the verdict."""
+        out = self.stream.finish()
+        if out is not None:
+            self.push_windows(out)
+        return self.result(end_s)
+
     def push_windows(self, windows: WindowProbsLike) -> None:
         """Zero or more new windows, in time order."""
         if list(windows.labels) != self.labels:
             raise ValueError("windows carry other labels than the recognizer was built for")
         probs = np.asarray(windows.probs, dtype=np.float64).reshape(-1, len(self.labels))
-        emissions = _emission(probs, len(self.classes), self.reject, self.config.min_confidence)
+        if self.previous is None and self.start_s is not None:
+            self.previous = self.start_s - self.hop_s
         for i in range(len(probs)):
-            back = self.viterbi.step(emissions[i])
-            self.pending.append((float(windows.start[i]), float(windows.end[i]), probs[i], back))
-            self.seen += 1
-            self._settle()
+            for start, end, p in _with_gaps(self.previous, float(windows.start[i]), float(windows.end[i]), probs[i], self.hop_s):
+                emission = _emission(p[None], len(self.classes), self.reject, self.config.min_confidence)[0]
+                self.pending.append((start, end, p, self.viterbi.step(emission)))
+                self.seen += 1
+                self._settle()
+            self.previous = float(windows.start[i])
 
     def _settle(self) -> None:
         """Fold into segments the windows that every surviving path agrees on."""
