@@ -26,3 +26,19 @@ def shared_videos() -> Path:
 @pytest.fixture
 def shared_landmarks() -> Path:
     return shared_path("landmarks")
+
+
+def write_test_video(path: Path, frames: int, fps: float = 25.0, size: tuple[int, int] = (160, 120),
+                     fourcc: str = "mp4v") -> Path:
+    """Write a small synthetic video with OpenCV: a grey scene with a moving box, no person in it."""
+    import cv2
+    import numpy as np
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+    assert writer.isOpened(), f"OpenCV cannot write {path}"
+    for i in range(frames):
+        image = np.full((size[1], size[0], 3), 90, np.uint8)
+        cv2.rectangle(image, (10 + 2 * i, 20), (50 + 2 * i, 70), (40, 140, 220), -1)
+        writer.write(image)
+    writer.release()
+    return path

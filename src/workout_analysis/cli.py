@@ -29,12 +29,50 @@ Typical use:
 
 
 def add_extract(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("extract", help="pose landmarks of a folder of videos -> one Parquet table")
+    p = sub.add_parser(
+        "extract",
+        help="pose landmarks of a folder of videos -> one Parquet table",
+        description="Run MediaPipe Pose over every video of DATA_DIR/<exercise>/ and write one landmark table. "
+        "Resumable: finished videos are cached (by content and settings), so an interrupted run picks up "
+        "where it stopped. Broken videos are reported and skipped. Details: docs/extract.md.",
+    )
+    p.add_argument("data_dir", metavar="DATA_DIR", help="folder of exercise sub-folders holding videos")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.parquet", help="the landmark table to write")
+    p.add_argument("--csv", nargs="?", const="", metavar="PATH", help="also write the original design's CSV "
+                   "(99 features + label; default: pose_landmarks_dataset.csv beside OUT)")  # fmt: skip
+    p.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    p.add_argument("--stride", type=int, default=1, help="use every N-th frame (default 1: all)")
+    p.add_argument("--cache", metavar="DIR", help="per-video cache folder (default: OUT.parquet.cache beside OUT)")
+    p.add_argument("--sources", metavar="TSV", help="file -> source table (columns file, source_repo) when "
+                   "DATA_DIR has no INDEX.tsv; the source groups videos of one person in splits")  # fmt: skip
+    p.add_argument("--num-poses", type=int, default=1, help="people to look for; the most prominent is kept")
+    p.add_argument("--min-confidence", type=float, default=0.5, help="MediaPipe's detection, presence and "
+                   "tracking thresholds (default 0.5)")  # fmt: skip
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_extract)
 
 
 def run_extract(args: argparse.Namespace) -> int:
-    raise WorkoutError("extract: not implemented yet")
+    from pathlib import Path
+
+    from .dataset import CSV_NAME, ExtractSettings, extract_folder
+
+    if args.stride < 1:
+        raise WorkoutError(f"--stride must be 1 or more, got {args.stride}")
+    if args.workers is not None and args.workers < 1:
+        raise WorkoutError(f"--workers must be 1 or more, got {args.workers}")
+    if args.num_poses < 1:
+        raise WorkoutError(f"--num-poses must be 1 or more, got {args.num_poses}")
+    if not 0.0 <= args.min_confidence <= 1.0:
+        raise WorkoutError(f"--min-confidence must be between 0 and 1, got {args.min_confidence}")
+    output = Path(args.output)
+    csv = None if args.csv is None else Path(args.csv or output.with_name(CSV_NAME))
+    c = args.min_confidence
+    settings = ExtractSettings(args.stride, args.num_poses, c, c, c)
+    summary = extract_folder(args.data_dir, output, settings=settings, workers=args.workers, cache_dir=args.cache,
+                             sources=args.sources, csv=csv, progress=not args.quiet)  # fmt: skip
+    print(summary)
+    return 0
 
 
 # --- train ----------------------------------------------------------------------------------------

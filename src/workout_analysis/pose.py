@@ -1,0 +1,247 @@
+"""Landmarks out: MediaPipe Pose Landmarker (tasks API) on frames -> :class:`PoseSequence`.
+
+The mediapipe wheel ships the two pose models as bare ``.tflite`` files but no ``.task`` bundle, and
+nothing may be downloaded. :func:`pose_model_path` builds the bundle once from the wheel's own files:
+it adds the input-normalisation metadata the tasks API needs (with mediapipe's metadata writer) and
+zips the two models under the names the Pose Landmarker looks for. The bundle lives in a user cache
+folder keyed by the mediapipe version, so an upgrade rebuilds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import WorkoutError
+from .fileio import atomic_path
+from .sequence import DEFAULT_FPS, NUM_LANDMARKS, PoseSequence
+from .video import Frame, VideoReader
+
+MODEL_CACHE_ENV = "WORKOUT_MODEL_CACHE"
+# "full" is the landmark model the legacy mp.solutions.pose uses by default (model_complexity=1).
+MODEL_NAME = "pose_landmarker_full"
+# Input normalisation of each model, as (mean, std) on 0..255 pixels: the detector expects [-1, 1],
+# the landmark model [0, 1]. Wrong values still run but find people far less often.
+_BUNDLE_PARTS = {
+    "pose_detector.tflite": ("modules/pose_detection/pose_detection.tflite", 127.5, 127.5),
+    "pose_landmarks_detector.tflite": ("modules/pose_landmark/pose_landmark_full.tflite", 0.0, 255.0),
+}
+
+
+def model_cache_dir() -> Path:
+    """Where built model bundles are kept: $WORKOUT_MODEL_CACHE, else $XDG_CACHE_HOME or ~/.cache."""
+    if os.environ.get(MODEL_CACHE_ENV):
+        return Path(os.environ[MODEL_CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "workout_analysis"
+
+
+def mediapipe_version() -> str:
+    import mediapipe
+
+    return mediapipe.__version__
+
+
+def pose_model_path() -> Path:
+    """The Pose Landmarker ``.task`` bundle, built from the mediapipe wheel on first use."""
+    path = model_cache_dir() / f"{MODEL_NAME}-mediapipe-{mediapipe_version()}.task"
+    if not path.is_file():
+        _build_bundle(path)
+    return path
+
+
+def _build_bundle(path: Path) -> None:
+    import mediapipe
+    from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer, model_asset_bundle_utils, writer_utils
+
+    root = Path(mediapipe.__file__).parent
+    models: dict[str, bytes] = {}
+    for name, (relative, mean, std) in _BUNDLE_PARTS.items():
+        source = root / relative
+        if not source.is_file():
+            raise WorkoutError(f"{source}: missing from the mediapipe wheel; install mediapipe=={mediapipe.__version__}")
+        buffer = bytearray(source.read_bytes())
+        writer = metadata_writer.MetadataWriter.create(buffer).add_general_info(Path(name).stem)
+        writer.add_image_input(norm_mean=[mean], norm_std=[std])
+        for _ in writer_utils.get_output_tensor_types(buffer):
+            writer.add_feature_output()
+        models[name] = bytes(writer.populate()[0])
+    with atomic_path(path) as tmp:
+        model_asset_bundle_utils.create_model_asset_bundle(models, str(tmp))
+
+
+def model_id() -> str:
+    """Short content hash of the bundle: part of every extraction cache key."""
+    return hashlib.sha256(pose_model_path().read_bytes()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class DetectedPose:
+    """One person in one frame: image landmarks (33, 4) x, y, z, visibility and world landmarks (33, 3)."""
+
+    image: np.ndarray
+    world: np.ndarray
+
+    @property
+    def prominence(self) -> float:
+        """Size of the person's box, discounted by its distance from the frame centre (0..1 units)."""
+        visible = self.image[self.image[:, 3] > 0.5, :2]
+        points = visible if len(visible) >= 4 else self.image[:, :2]
+        lo, hi = np.clip(points.min(axis=0), 0, 1), np.clip(points.max(axis=0), 0, 1)
+        area = float(np.prod(hi - lo))
+        off_centre = float(np.linalg.norm((lo + hi) / 2 - 0.5))
+        return area * (1.0 - off_centre)
+
+    @property
+    def centre(self) -> np.ndarray:
+        """Mid-point of the hips and shoulders in image coordinates."""
+        return self.image[[11, 12, 23, 24], :2].mean(axis=0)
+
+
+class PoseEstimator:
+    """MediaPipe Pose Landmarker in VIDEO mode (frames of one video, in order).
+
+    Use as a context manager, or call :meth:`close`. One estimator per video: VIDEO mode tracks the
+    person from frame to frame and needs strictly increasing timestamps.
+
+    Args:
+        num_poses: people to look for per frame. With more than one, :meth:`estimate` follows the most
+            prominent person (largest, most central) and stays with the one nearest to it after that;
+            :meth:`detect` returns them all.
+        min_detection_confidence, min_presence_confidence, min_tracking_confidence: MediaPipe's thresholds.
+    """
+
+    def __init__(
+        self,
+        num_poses: int = 1,
+        min_detection_confidence: float = 0.5,
+        min_presence_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+    ) -> None:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        if num_poses < 1:
+            raise WorkoutError(f"num_poses must be 1 or more, got {num_poses}")
+        self.num_poses = num_poses
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(pose_model_path())),
+            running_mode=vision.RunningMode.VIDEO,
+            num_poses=num_poses,
+            min_pose_detection_confidence=min_detection_confidence,
+            min_pose_presence_confidence=min_presence_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+        )
+        with _native_stderr_silenced():
+            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        self._last_ms = -1
+        self._calls = 0
+
+    def __enter__(self) -> PoseEstimator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._landmarker.close()
+
+    def detect(self, rgb: np.ndarray, timestamp_s: float) -> list[DetectedPose]:
+        """All people found in one RGB frame (H, W, 3) uint8, most prominent first."""
+        import mediapipe as mp
+
+        # VIDEO mode rejects a timestamp that does not increase; equal milliseconds happen above 1000 fps.
+        ms = max(int(round(timestamp_s * 1000)), self._last_ms + 1)
+        self._last_ms = ms
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        # The first call logs benign native warnings (no GPU, square ROI); later calls are quiet.
+        with _native_stderr_silenced() if self._calls == 0 else contextlib.nullcontext():
+            result = self._landmarker.detect_for_video(image, ms)
+        self._calls += 1
+        poses = [
+            DetectedPose(
+                np.array([(p.x, p.y, p.z, p.visibility) for p in image_lms], np.float32),
+                np.array([(p.x, p.y, p.z) for p in world_lms], np.float32),
+            )
+            for image_lms, world_lms in zip(result.pose_landmarks, result.pose_world_landmarks)
+        ]
+        return sorted(poses, key=lambda p: -p.prominence)
+
+    def estimate(self, frames: Iterable[Frame], fps: float = DEFAULT_FPS, meta: dict | None = None) -> PoseSequence:
+        """One person's landmarks over the frames; NaN rows where nobody was found."""
+        image_rows, world_rows, times = [], [], []
+        previous: DetectedPose | None = None
+        for frame in frames:
+            poses = self.detect(frame.rgb, frame.timestamp)
+            chosen = _follow(poses, previous)
+            if chosen is None:
+                image_rows.append(np.full((NUM_LANDMARKS, 4), np.nan, np.float32))
+                world_rows.append(np.full((NUM_LANDMARKS, 3), np.nan, np.float32))
+            else:
+                image_rows.append(chosen.image)
+                world_rows.append(chosen.world)
+                previous = chosen
+            times.append(frame.timestamp)
+        if not times:
+            raise WorkoutError(f"{(meta or {}).get('source', 'input')}: no frames to estimate poses on")
+        return PoseSequence(np.stack(image_rows), fps, np.array(times), np.stack(world_rows), dict(meta or {}))
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null: MediaPipe's C++ logging ignores Python and env settings."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _counted(frames: Iterable[Frame], report: Callable[[int], None], every: int = 10) -> Iterator[Frame]:
+    """Pass frames through, telling ``report`` how many went by every ``every`` frames."""
+    n = 0
+    for frame in frames:
+        yield frame
+        n += 1
+        if n % every == 0:
+            report(every)
+    report(n % every)
+
+
+def _follow(poses: list[DetectedPose], previous: DetectedPose | None) -> DetectedPose | None:
+    """The pose to keep: the most prominent at first, then the one nearest the person kept last."""
+    if not poses:
+        return None
+    if previous is None or len(poses) == 1:
+        return poses[0]
+    return min(poses, key=lambda p: float(np.linalg.norm(p.centre - previous.centre)))
+
+
+def extract_sequence(
+    video: str | os.PathLike[str],
+    stride: int = 1,
+    progress: Callable[[int], None] | None = None,
+    **options: float,
+) -> PoseSequence:
+    """Landmarks of one video file, every ``stride``-th frame. ``options`` go to :class:`PoseEstimator`.
+
+    ``progress`` is told the number of frames done every few frames. The sequence's meta holds source,
+    width, height, stride, frame_count (from the header), fps_guessed and, when decoding stopped early,
+    ``truncated`` (a one-line description). Frame ``i`` of the sequence is frame ``i * stride`` of the video.
+    """
+    with VideoReader(video, stride) as reader, PoseEstimator(**options) as estimator:  # type: ignore[arg-type]
+        meta = {"source": str(video), "width": reader.width, "height": reader.height, "stride": stride,
+                "frame_count": reader.frame_count, "fps_guessed": reader.fps_guessed}  # fmt: skip
+        frames = reader if progress is None else _counted(reader, progress)
+        seq = estimator.estimate(frames, reader.fps, meta)
+        if reader.truncated:
+            seq.meta["truncated"] = reader.describe_truncation()
+    return seq

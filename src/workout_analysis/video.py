@@ -1,0 +1,143 @@
+"""Frames in: open a video file or a camera with OpenCV, check it up front, iterate RGB frames.
+
+Every problem with a file is raised as :class:`WorkoutError` naming the file, before any work is done
+where possible: missing, empty, not a video, no decodable frame. A file that stops decoding part-way
+(a truncated download) yields the frames that are there and records the shortfall in
+:attr:`VideoReader.truncated`, so that callers can report it. A one-frame video is a valid video: it
+yields its one frame; whether that is too short to analyse is for the analysis to say.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import WorkoutError
+from .sequence import DEFAULT_FPS
+
+# FFmpeg inside OpenCV prints its own complaints ("moov atom not found") to stderr; our one-line error
+# says the same, so silence it. Must be set before cv2 is imported anywhere.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+import cv2  # noqa: E402
+
+VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
+# Containers sometimes report 0, 1000 or 90000 (a time base) as the frame rate; outside this range
+# the reported value is not trusted and DEFAULT_FPS is used instead.
+SANE_FPS = (1.0, 240.0)
+# A file whose decoding stops more than this fraction short of the frame count in its header is
+# reported as truncated (headers are often off by a frame or two).
+TRUNCATION_TOLERANCE = 0.02
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame: its index in the source, its time in seconds and its RGB pixels (H, W, 3) uint8."""
+
+    index: int
+    timestamp: float
+    rgb: np.ndarray
+
+
+class VideoReader:
+    """A video file or camera, opened and checked; iterate it for :class:`Frame` objects.
+
+    Args:
+        source: a file path, or a camera index (int, or a string of digits).
+        stride: keep every ``stride``-th frame (indices stay those of the source).
+
+    Attributes:
+        path: the file (None for a camera); width, height; fps (DEFAULT_FPS when the container's value is
+        not sane, see ``fps_guessed``); frame_count (from the header, 0 for cameras or unknown);
+        decoded (frames read so far); truncated (True once decoding stopped well short of frame_count).
+    """
+
+    def __init__(self, source: str | os.PathLike[str] | int, stride: int = 1) -> None:
+        if stride < 1:
+            raise WorkoutError(f"stride must be 1 or more, got {stride}")
+        self.stride = stride
+        self.camera = isinstance(source, int) or (isinstance(source, str) and source.isdigit())
+        self.path = None if self.camera else Path(source)
+        self.name = f"camera {int(source)}" if self.camera else str(source)
+        if self.path is not None:
+            _check_file(self.path)
+        self._cap = cv2.VideoCapture(int(source) if self.camera else str(self.path))
+        if not self._cap.isOpened():
+            self._cap.release()
+            what = "cannot be opened" if self.camera else "is not a readable video (unknown format, truncated or corrupt)"
+            raise WorkoutError(f"{self.name}: {what}")
+        ok, first = self._cap.read()
+        if not ok or first is None:
+            self._cap.release()
+            raise WorkoutError(f"{self.name}: has no decodable frame (empty, truncated or corrupt video)")
+        self._first: np.ndarray | None = first
+        self.height, self.width = first.shape[:2]
+        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps_guessed = not (np.isfinite(fps) and SANE_FPS[0] <= fps <= SANE_FPS[1])
+        self.fps = DEFAULT_FPS if self.fps_guessed else fps
+        self.frame_count = 0 if self.camera else max(int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 1)
+        self.decoded = 0
+        self.truncated = False
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._cap.release()
+
+    @property
+    def expected_frames(self) -> int:
+        """Frames that iterating with this stride should yield, from the header (0 when unknown)."""
+        return -(-self.frame_count // self.stride)
+
+    def __iter__(self) -> Iterator[Frame]:
+        """Frames in order, RGB. Can be iterated once."""
+        if self._first is None:
+            raise RuntimeError(f"{self.name}: frames can be iterated only once")
+        index, bgr = 0, self._first
+        self._first = None
+        while True:
+            if index % self.stride == 0:
+                yield Frame(index, index / self.fps, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            index += 1
+            self.decoded = index
+            # grab() skips the conversion to a numpy array for frames the stride drops.
+            if index % self.stride == 0:
+                ok, bgr = self._cap.read()
+            else:
+                ok = self._cap.grab()
+            if not ok:
+                break
+        self.truncated = self.frame_count > 0 and self.decoded < self.frame_count * (1 - TRUNCATION_TOLERANCE) - 1
+
+    def describe_truncation(self) -> str:
+        """One line for reports: how far decoding got in a truncated file."""
+        return f"{self.name}: truncated or corrupt: decoded {self.decoded} of {self.frame_count} frames"
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise WorkoutError(f"{path}: no such file")
+    if path.is_dir():
+        raise WorkoutError(f"{path}: is a folder, not a video file")
+    if path.stat().st_size == 0:
+        raise WorkoutError(f"{path}: is empty (0 bytes)")
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise WorkoutError(f"{path}: unsupported file type {path.suffix!r} (use {', '.join(VIDEO_SUFFIXES)})")
+
+
+
+def header_frame_count(path: str | os.PathLike[str]) -> int:
+    """Frame count the file's header claims (0 when it cannot be opened); cheap, decodes nothing."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        return max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 0) if cap.isOpened() else 0
+    finally:
+        cap.release()

@@ -1,0 +1,101 @@
+"""Pose extraction with the real MediaPipe model bundle on real shared clips."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import shared_path, write_test_video
+
+from workout_analysis.errors import WorkoutError
+from workout_analysis.pose import DetectedPose, PoseEstimator, _follow, extract_sequence, pose_model_path
+from workout_analysis.sequence import LANDMARK_INDEX
+
+CLIP = ("videos", "squat", "spotter__ezgif-82e53c7736a3c4fc.mp4")  # 26 frames, 500x500, 25 fps, one woman
+
+
+def test_model_bundle_is_built_once_from_the_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKOUT_MODEL_CACHE", str(tmp_path))
+    path = pose_model_path()
+    assert path.parent == tmp_path and path.name.startswith("pose_landmarker_full-mediapipe-")
+    with zipfile.ZipFile(path) as bundle:
+        assert sorted(bundle.namelist()) == ["pose_detector.tflite", "pose_landmarks_detector.tflite"]
+        # The normalisation metadata is what the tasks API needs and the wheel's bare models lack.
+        assert b"TFLITE_METADATA" in bundle.read("pose_detector.tflite")
+    assert list(tmp_path.iterdir()) == [path]  # no temporary left behind
+    mtime = path.stat().st_mtime_ns
+    assert pose_model_path() == path and path.stat().st_mtime_ns == mtime
+
+
+@pytest.fixture(scope="module")
+def squat() -> object:
+    return extract_sequence(shared_path(*CLIP))
+
+
+def test_extract_sequence_finds_a_plausible_pose(squat) -> None:
+    seq = squat
+    assert len(seq) == 26 and seq.fps == pytest.approx(25.0)
+    assert seq.has_pose.mean() > 0.9
+    assert np.allclose(seq.timestamps, np.arange(26) / 25.0)
+    assert seq.meta["width"] == 500 and seq.meta["height"] == 500 and seq.meta["source"].endswith(CLIP[-1])
+    lm = seq.landmarks[seq.has_pose]
+    assert np.nanmin(lm[..., :2]) > -0.2 and np.nanmax(lm[..., :2]) < 1.2
+    assert 0.0 <= np.nanmin(lm[..., 3]) and np.nanmax(lm[..., 3]) <= 1.0
+    # Upright person: nose above hips above ankles (image y grows downwards).
+    y = np.nanmedian(lm[..., 1], axis=0)
+    assert y[LANDMARK_INDEX["nose"]] < y[LANDMARK_INDEX["left_hip"]] < y[LANDMARK_INDEX["left_ankle"]]
+    # World landmarks are hip-centred metres: hips about 0.2-0.4 m apart, everything within 1.5 m.
+    world = seq.world[seq.has_pose]
+    hips = np.linalg.norm(world[:, LANDMARK_INDEX["left_hip"]] - world[:, LANDMARK_INDEX["right_hip"]], axis=1)
+    assert 0.15 < np.median(hips) < 0.5 and np.abs(world).max() < 1.5
+
+
+def test_stride_keeps_every_nth_frame_with_source_times(squat) -> None:
+    seq = extract_sequence(shared_path(*CLIP), stride=4)
+    assert len(seq) == 7 and seq.meta["stride"] == 4
+    assert np.allclose(seq.timestamps, np.arange(0, 26, 4) / 25.0)
+    assert seq.has_pose.all()
+    # Same frames as the full run, so nearly the same landmarks (tracking history differs a little).
+    assert np.nanmax(np.abs(seq.xyz[:, :, :2] - squat.xyz[::4, :, :2])) < 0.05
+
+
+def test_no_person_gives_nan_frames(tmp_path: Path) -> None:
+    seq = extract_sequence(write_test_video(tmp_path / "empty_room.mp4", 8))
+    assert len(seq) == 8 and not seq.has_pose.any()
+    assert np.isnan(seq.landmarks).all() and np.isnan(seq.world).all()
+
+
+def test_estimator_accepts_repeated_timestamps_and_reports_progress() -> None:
+    frames = []
+    seq = extract_sequence(shared_path(*CLIP), stride=13, progress=frames.append)
+    assert sum(frames) == len(seq) == 2
+    rgb = np.zeros((64, 64, 3), np.uint8)
+    with PoseEstimator() as estimator:
+        # VIDEO mode needs strictly increasing timestamps; the estimator makes equal ones so.
+        assert estimator.detect(rgb, 0.0) == [] and estimator.detect(rgb, 0.0) == []
+    with pytest.raises(WorkoutError, match="num_poses must be 1 or more"):
+        PoseEstimator(num_poses=0)
+
+
+def _pose(cx: float, cy: float, half: float) -> DetectedPose:
+    """A fake person: 33 landmarks spread over a box of half-size ``half`` centred at (cx, cy)."""
+    rng = np.random.default_rng(0)
+    xy = np.column_stack([cx + rng.uniform(-half, half, 33), cy + rng.uniform(-half, half, 33)])
+    xy[[11, 12, 23, 24]] = [cx, cy]  # shoulders and hips on the centre
+    image = np.column_stack([xy, np.zeros(33), np.ones(33)]).astype(np.float32)
+    return DetectedPose(image, np.zeros((33, 3), np.float32))
+
+
+def test_most_prominent_person_first_then_followed() -> None:
+    big_centre, small_side, big_corner = _pose(0.5, 0.5, 0.3), _pose(0.2, 0.5, 0.1), _pose(0.15, 0.15, 0.14)
+    assert big_centre.prominence > small_side.prominence
+    assert big_centre.prominence > big_corner.prominence
+    ranked = sorted([small_side, big_corner, big_centre], key=lambda p: -p.prominence)
+    assert ranked[0] is big_centre
+    assert _follow([], None) is None
+    assert _follow(ranked, None) is big_centre
+    # Once a person is followed, the nearest one stays chosen even when another becomes more prominent.
+    followed = _pose(0.22, 0.5, 0.1)
+    assert _follow([big_centre, followed], small_side) is followed

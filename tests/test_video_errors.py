@@ -1,0 +1,140 @@
+"""Bad video input: each case gives one line naming the file (or a clean skip in batch), never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import shared_path, write_test_video
+
+from workout_analysis.errors import WorkoutError
+from workout_analysis.video import VideoReader, header_frame_count
+
+REAL_CLIP = ("videos", "squat", "spotter__ezgif-82e53c7736a3c4fc.mp4")  # 26 frames, 25 fps
+
+
+def test_text_file_renamed_mp4(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("this is not a video\n")
+    with pytest.raises(WorkoutError, match=r"notes\.mp4: is not a readable video"):
+        VideoReader(bad)
+
+
+def test_zero_byte_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.mp4"
+    empty.touch()
+    with pytest.raises(WorkoutError, match=r"empty\.mp4: is empty \(0 bytes\)"):
+        VideoReader(empty)
+
+
+def test_missing_folder_and_unsupported_files(tmp_path: Path) -> None:
+    with pytest.raises(WorkoutError, match="no such file"):
+        VideoReader(tmp_path / "nope.mp4")
+    with pytest.raises(WorkoutError, match="is a folder"):
+        VideoReader(tmp_path)
+    (tmp_path / "clip.gif").write_bytes(b"GIF89a")
+    with pytest.raises(WorkoutError, match="unsupported file type '.gif'"):
+        VideoReader(tmp_path / "clip.gif")
+
+
+def test_truncated_copy_of_a_real_clip(tmp_path: Path) -> None:
+    # The shared clips keep their index (moov) at the end, so a cut copy has no decodable frame at all.
+    data = shared_path(*REAL_CLIP).read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(WorkoutError, match=r"cut\.mp4: is not a readable video \(unknown format, truncated"):
+        VideoReader(cut)
+
+
+def test_truncated_video_decodes_what_is_there_and_says_so(tmp_path: Path) -> None:
+    # An AVI decodes without its index: a cut one yields its first frames and is flagged as truncated.
+    full = write_test_video(tmp_path / "full.avi", 60, fourcc="MJPG")
+    data = full.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: len(data) // 2])
+    with VideoReader(cut) as reader:
+        frames = list(reader)
+    assert 10 < len(frames) < 50
+    assert reader.truncated
+    assert reader.describe_truncation() == f"{cut}: truncated or corrupt: decoded {len(frames)} of 60 frames"
+    with VideoReader(full) as reader:
+        assert len(list(reader)) == 60 and not reader.truncated
+
+
+def test_one_frame_video_is_a_valid_video(tmp_path: Path) -> None:
+    with VideoReader(write_test_video(tmp_path / "one.mp4", 1)) as reader:
+        frames = list(reader)
+    assert len(frames) == 1 and frames[0].index == 0 and frames[0].timestamp == 0.0
+    assert frames[0].rgb.shape == (120, 160, 3) and frames[0].rgb.dtype == np.uint8
+    assert not reader.truncated
+
+
+def test_frames_are_rgb_with_index_timestamp_and_stride(tmp_path: Path) -> None:
+    path = write_test_video(tmp_path / "box.mp4", 10, fps=20.0)
+    with VideoReader(path, stride=3) as reader:
+        frames = list(reader)
+        assert (reader.width, reader.height, reader.fps, reader.frame_count) == (160, 120, 20.0, 10)
+        assert reader.expected_frames == 4
+    assert [f.index for f in frames] == [0, 3, 6, 9]
+    assert [f.timestamp for f in frames] == pytest.approx([0.0, 0.15, 0.3, 0.45])
+    # The box is drawn orange-blue in BGR (40, 140, 220): in RGB the red channel is the large one.
+    assert frames[0].rgb[40, 30, 0] > 200 and frames[0].rgb[40, 30, 2] < 80
+    with pytest.raises(RuntimeError, match="only once"):
+        list(reader)
+    with pytest.raises(WorkoutError, match="stride must be 1 or more"):
+        VideoReader(path, stride=0)
+
+
+def test_insane_container_fps_falls_back_to_30(tmp_path: Path) -> None:
+    with VideoReader(write_test_video(tmp_path / "fast.mp4", 5, fps=1000.0)) as reader:
+        assert reader.fps == 30.0 and reader.fps_guessed
+        assert [f.timestamp for f in reader][-1] == pytest.approx(4 / 30)
+
+
+def test_header_frame_count(tmp_path: Path) -> None:
+    assert header_frame_count(write_test_video(tmp_path / "ten.mp4", 10)) == 10
+    (tmp_path / "bad.mp4").write_text("x")
+    assert header_frame_count(tmp_path / "bad.mp4") == 0
+
+
+def _workout(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "workout_analysis.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_batch_of_only_broken_videos_fails_in_one_line_per_file(tmp_path: Path) -> None:
+    data = tmp_path / "data" / "squat"
+    data.mkdir(parents=True)
+    (data / "text.mp4").write_text("hello")
+    (data / "zero.mov").touch()
+    out = tmp_path / "out.parquet"
+    result = _workout("extract", str(tmp_path / "data"), "-o", str(out), "--quiet", "--workers", "1")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        f"skipped: {data / 'text.mp4'}: is not a readable video (unknown format, truncated or corrupt)",
+        f"skipped: {data / 'zero.mov'}: is empty (0 bytes)",
+        f"workout: error: {tmp_path / 'data'}: no video could be extracted (2 failed)",
+    ]
+    assert not out.exists() and not list(tmp_path.glob("*.tmp*"))
+
+
+def test_cli_batch_skips_a_broken_video_and_writes_the_rest(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "squat").mkdir(parents=True)
+    shutil.copy(shared_path(*REAL_CLIP), data / "squat" / "real.mp4")
+    (data / "squat" / "broken.mp4").write_text("hello")
+    write_test_video(data / "squat" / "one_frame.mp4", 1)
+    out = tmp_path / "out.parquet"
+    result = _workout("extract", str(data), "-o", str(out), "--quiet", "--workers", "1", "--stride", "5")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.strip() == f"skipped: {data / 'squat' / 'broken.mp4'}: is not a readable video (unknown format, truncated or corrupt)"
+    assert result.stdout.startswith(f"wrote {out}: 2 videos, 7 frames, ")  # 6 frames of 26 at stride 5, plus 1
+    assert f"warning: {data / 'squat' / 'one_frame.mp4'}: no person found in any frame" in result.stdout
+    assert "failed: 1 videos" in result.stdout
+    assert out.is_file()
