@@ -87,11 +87,24 @@ def test_time_without_windows_is_no_exercise():
     # stretched across the gap, and time before the first window is no exercise either.
     w = windows(["squat"] * 60, noise=0.1)
     kept = (w.start < 10) | (w.start >= 20)
-    w = Windows(w.start[kept] + 5, w.end[kept] + 5, w.probs[kept], LABELS)
-    rec = recognise(w, start_s=0.0, hop_s=HOP)
-    assert runs(rec) == ["no_exercise", "squat", "no_exercise", "squat"]
-    assert [round(s.start_s) for s in rec.segments] == [0, 6, 16, 26]  # halfway between window centres
+    w = Windows(w.start[kept] + 5, w.end[kept] + 5, w.probs[kept], LABELS)  # last window ends at 36.5 s
+    rec = recognise(w, start_s=0.0, end_s=50.0, hop_s=HOP)
+    assert runs(rec) == ["no_exercise", "squat", "no_exercise", "squat", "no_exercise"]
+    assert [round(s.start_s) for s in rec.segments] == [0, 6, 16, 26, 36]  # halfway between window centres
+    assert rec.segments[-1].end_s == 50.0
     assert rec.probabilities["squat"] > 0.8  # empty windows do not dilute the probabilities
+    # The model's last window ends where the input does: nothing is added after it.
+    assert runs(recognise(w, start_s=0.0, end_s=36.5, hop_s=HOP))[-1] == "squat"
+
+
+def test_no_window_at_all_is_one_no_exercise_segment():
+    empty = Windows(np.zeros(0), np.zeros(0), np.zeros((0, 4)), LABELS)
+    rec = recognise(empty, start_s=0.0, end_s=1.5)
+    assert not rec.recognised and rec.to_dict()["segments"] == [
+        {"start_s": 0.0, "end_s": 1.5, "exercise": "no_exercise", "confidence": None}
+    ]
+    online = StreamingRecognizer(LABELS, HOP, start_s=0.0)
+    assert online.result(1.5).to_dict() == rec.to_dict()
 
 
 def test_runner_ups_and_dict_schema():
@@ -111,7 +124,7 @@ def test_given_exercise_skips_the_model():
     assert rec.to_dict()["segments"] == [{"start_s": 0.0, "end_s": 12.0, "exercise": "squat", "confidence": None}]
 
 
-def _stream(w: Windows, config: DecoderConfig, peek_every: int = 0) -> tuple[Recognition, int]:
+def _stream(w: Windows, config: DecoderConfig, end_s: float, peek_every: int = 0) -> tuple[Recognition, int]:
     rec = StreamingRecognizer(w.labels, HOP, config, start_s=0.0)
     most = 0
     for i in range(len(w.start)):
@@ -119,26 +132,27 @@ def _stream(w: Windows, config: DecoderConfig, peek_every: int = 0) -> tuple[Rec
         most = max(most, len(rec.pending))
         if peek_every and i % peek_every == 0:
             rec.result()  # looking must not disturb the stream
-    return rec.result(), most
+    return rec.result(end_s), most
 
 
 def test_streaming_equals_offline_on_random_inputs():
     rng = np.random.default_rng(7)
-    for trial in range(150):
+    for trial in range(80):
         n = int(rng.integers(1, 80))
         p = rng.dirichlet(np.full(4, rng.uniform(0.1, 2.0)), size=n)
         start = np.arange(n) * HOP
         kept = rng.random(n) > rng.uniform(0.0, 0.3)  # windows without enough pose are missing
         w = Windows(start[kept], start[kept] + WINDOW, p[kept], LABELS)
         config = DecoderConfig(rng.uniform(0.2, 0.7), rng.uniform(0.0, 8.0), rng.uniform(0.0, 4.0))
-        online, _ = _stream(w, config, peek_every=7)
-        assert online.to_dict() == recognise(w, config, start_s=0.0, hop_s=HOP).to_dict(), trial
+        end_s = n * HOP + WINDOW + float(rng.choice([0.0, 3.0]))  # with or without an empty tail
+        online, _ = _stream(w, config, end_s, peek_every=7)
+        assert online.to_dict() == recognise(w, config, 0.0, end_s, HOP).to_dict(), trial
 
 
 def test_streaming_memory_stays_bounded_on_a_long_stream():
     truth = (["squat"] * 60 + ["no_exercise"] * 20 + ["push_up"] * 60) * 10  # 1400 windows, ~12 min
     w = windows(truth, noise=0.3, seed=2)
-    online, most = _stream(w, DecoderConfig())
+    online, most = _stream(w, DecoderConfig(), float(w.end[-1]))
     assert most < 40  # undecided windows only, not the whole stream
-    assert online.to_dict() == recognise(w, start_s=0.0).to_dict()
+    assert online.to_dict() == recognise(w, start_s=0.0, end_s=float(w.end[-1])).to_dict()
     assert len(online.segments) == 30

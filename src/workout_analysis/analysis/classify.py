@@ -19,6 +19,7 @@ segments. Its answer after the last window is exactly the offline one.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -71,9 +72,9 @@ class Recognition:
 
     ``exercise`` is the exercise decoded over the most time, or ``no_exercise`` when no window was
     recognised as one; ``confidence`` is its mean probability over the windows decoded as it (None
-    when the exercise was given by the user). ``probabilities`` is the mean window probability of
-    every class over the whole sequence, most likely first; ``runner_ups`` the next classes after
-    ``exercise`` in that order.
+    when the exercise was given by the user) and ``runner_ups`` the next classes by their mean
+    probability over those same windows. ``probabilities`` is the mean window probability of every
+    class over the whole sequence, most likely first.
     """
 
     exercise: str
@@ -189,6 +190,20 @@ class _Viterbi:
         return int(np.argmax(score))
 
 
+@dataclass
+class _Run:
+    """Consecutive decided windows of one class."""
+
+    cls: int
+    first_start: float
+    first_centre: float
+    last_centre: float
+    last_end: float
+    sure: float = 0.0  # sum over windows of the probability that the label is right
+    probs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # sum of the windows' probabilities
+    n: int = 0
+
+
 class _Summary:
     """Folds decided windows, in order, into segments and per-class sums (same arithmetic online and off)."""
 
@@ -197,75 +212,84 @@ class _Summary:
         self.exercise_cols = [i for i, c in enumerate(labels) if c != NO_EXERCISE]
         self.total = np.zeros(len(labels))
         self.n = 0
-        self.runs: list[list[Any]] = []  # [class, first start, last centre, last end, sum p, n, first centre]
+        self.runs: list[_Run] = []
 
     def add(self, start: float, end: float, probs: np.ndarray, cls: int) -> None:
         if probs.any():  # empty windows (nobody seen) say nothing about the classes
             self.total += probs
             self.n += 1
         if cls == self.reject:  # how sure that it is no exercise at all
-            p = 1.0 - float(probs[self.exercise_cols].max()) if self.exercise_cols else 1.0
+            sure = 1.0 - float(probs[self.exercise_cols].max()) if self.exercise_cols else 1.0
         else:
-            p = float(probs[cls])
+            sure = float(probs[cls])
         centre = (start + end) / 2
-        if self.runs and self.runs[-1][0] == cls:
-            run = self.runs[-1]
-            run[2], run[3], run[4], run[5] = centre, end, run[4] + p, run[5] + 1
-        else:
-            self.runs.append([cls, start, centre, end, p, 1, centre])
+        if not self.runs or self.runs[-1].cls != cls:
+            self.runs.append(_Run(cls, start, centre, centre, end, probs=np.zeros(len(self.labels))))
+        run = self.runs[-1]
+        run.last_centre, run.last_end = centre, end
+        run.sure, run.probs, run.n = run.sure + sure, run.probs + probs, run.n + 1
 
     def result(self, start_s: float | None, end_s: float | None, runner_ups: int) -> Recognition:
-        if not self.runs:
-            return Recognition(NO_EXERCISE, None)
-        segments = []
-        for i, (cls, first, _, last_end, p, n, first_centre) in enumerate(self.runs):
-            # A boundary lies halfway between the centres of the last window of one segment and the
-            # first of the next; the first and last segments reach the ends of the sequence.
-            if i == 0:
-                seg_start = first if start_s is None else start_s
-            else:
-                seg_start = (self.runs[i - 1][2] + first_centre) / 2
-            if i + 1 < len(self.runs):
-                seg_end = (self.runs[i][2] + self.runs[i + 1][6]) / 2
-            else:
-                seg_end = last_end if end_s is None else end_s
-            segments.append(Segment(float(seg_start), float(seg_end), self.classes[cls], p / n))
+        if not self.runs:  # no window at all: nobody seen long enough to judge
+            span = [] if start_s is None or end_s is None else [Segment(start_s, end_s, NO_EXERCISE, None)]
+            return Recognition(NO_EXERCISE, None, segments=span)
+        # A boundary lies halfway between the centres of the last window of one segment and the first of
+        # the next; the first and last segments reach the ends of the sequence.
+        cuts = [(a.last_centre + b.first_centre) / 2 for a, b in zip(self.runs, self.runs[1:])]
+        starts = [self.runs[0].first_start if start_s is None else start_s, *cuts]
+        ends = [*cuts, self.runs[-1].last_end if end_s is None else end_s]
+        segments = [Segment(float(a), float(b), self.classes[r.cls], r.sure / r.n)
+                    for r, a, b in zip(self.runs, starts, ends)]  # fmt: skip
         mean = self.total / max(self.n, 1)
-        order = np.argsort(-mean, kind="stable")
-        probabilities = {self.labels[i]: float(mean[i]) for i in order}
-        time_per_class: dict[str, float] = {}
-        conf: dict[str, list[float]] = {}
-        for run, seg in zip(self.runs, segments):
+        probabilities = {self.labels[i]: float(mean[i]) for i in np.argsort(-mean, kind="stable")}
+        seconds: dict[str, float] = {}
+        for seg in segments:
             if seg.exercise != NO_EXERCISE:
-                time_per_class[seg.exercise] = time_per_class.get(seg.exercise, 0.0) + seg.end_s - seg.start_s
-                conf.setdefault(seg.exercise, [0.0, 0])
-                conf[seg.exercise][0] += run[4]
-                conf[seg.exercise][1] += run[5]
-        if not time_per_class:
-            sure = sum(run[4] for run in self.runs) / sum(run[5] for run in self.runs)
+                seconds[seg.exercise] = seconds.get(seg.exercise, 0.0) + seg.end_s - seg.start_s
+        if not seconds:
+            sure = sum(r.sure for r in self.runs) / sum(r.n for r in self.runs)
             return Recognition(NO_EXERCISE, sure, probabilities, [], segments)
-        exercise = max(time_per_class, key=lambda c: (time_per_class[c], probabilities.get(c, 0.0)))
-        others = [(c, p) for c, p in probabilities.items() if c not in (exercise, NO_EXERCISE)][:runner_ups]
-        return Recognition(exercise, conf[exercise][0] / conf[exercise][1], probabilities, others, segments)
+        exercise = max(seconds, key=lambda c: (seconds[c], probabilities.get(c, 0.0)))
+        # Confidence and runner-ups over the windows decoded as the exercise: what else they could be.
+        mine = [r for r in self.runs if self.classes[r.cls] == exercise]
+        vec = sum(r.probs for r in mine) / sum(r.n for r in mine)
+        others = [(self.labels[i], float(vec[i])) for i in np.argsort(-vec, kind="stable")
+                  if self.labels[i] not in (exercise, NO_EXERCISE)][:runner_ups]  # fmt: skip
+        return Recognition(exercise, float(vec[self.labels.index(exercise)]), probabilities, others, segments)
 
 
 def _hop(start: np.ndarray) -> float:
     return float(np.median(np.diff(start))) if len(start) > 1 else 0.0
 
 
-def _with_gaps(
-    previous: float | None, start: float, end: float, probs: np.ndarray, hop: float
-) -> list[tuple[float, float, np.ndarray]]:
-    """The window, preceded by empty windows (all-zero probabilities) every ``hop`` seconds where the
-    model gave none since ``previous`` (no person, or too few frames with one). Empty windows can only
-    be decoded as no exercise, so a set is never stretched across time when nobody was seen."""
-    out = []
-    if previous is not None and hop > 0:
-        t = previous + hop
-        while start - t > hop / 2:
-            out.append((t, t + end - start, np.zeros_like(probs)))
-            t += hop
-    out.append((start, end, probs))
+def _gaps(previous: float | None, last_start: float, length: float, hop: float, n_labels: int) -> list[tuple]:
+    """Empty windows (all-zero probabilities) every ``hop`` seconds after the one at ``previous``,
+    starting no later than ``last_start``, for time in which the model gave no window (nobody in the
+    frame, or too few frames with a pose). They can only decode as no exercise, so a set is never
+    stretched across time when nobody was seen."""
+    out: list[tuple] = []
+    if previous is None or hop <= 0:
+        return out
+    t = previous + hop
+    while t <= last_start + 1e-6:
+        out.append((t, t + length, np.zeros(n_labels)))
+        t += hop
+    return out
+
+
+def _filled(windows: WindowProbsLike, start_s: float | None, end_s: float | None, hop: float) -> list[tuple]:
+    """The windows in time order with the empty ones (:func:`_gaps`) put in, from start_s to end_s."""
+    probs = np.asarray(windows.probs, dtype=np.float64)
+    previous = None if start_s is None else start_s - hop
+    out: list[tuple] = []
+    for start, end, p in zip(windows.start, windows.end, probs):
+        start, end = float(start), float(end)
+        out += _gaps(previous, start - hop / 2, end - start, hop, len(p))
+        out.append((start, end, p))
+        previous = start
+    if out and end_s is not None:  # the model's last window ends at end_s unless nobody was seen since
+        length = out[-1][1] - out[-1][0]
+        out += _gaps(previous, end_s - length - hop / 2, length, hop, len(windows.labels))
     return out
 
 
@@ -279,18 +303,15 @@ def recognise(
 ) -> Recognition:
     """Decode a whole sequence's windows (offline Viterbi).
 
-    ``start_s``/``end_s``: the sequence's span, so that the first and last segments reach its ends
-    (default: the first and last window's). ``hop_s``: seconds between windows (default: the median).
+    ``start_s``/``end_s``: the sequence's span, so that the segments cover it from end to end
+    (default: from the first window's start to the last one's end). ``hop_s``: seconds between
+    windows (default: their median spacing).
     """
     labels = list(windows.labels)
     classes, reject = _states(labels)
     summary = _Summary(labels, classes, reject)
     hop = _hop(np.asarray(windows.start)) if hop_s is None else hop_s
-    previous = None if start_s is None else start_s - hop
-    filled: list[tuple[float, float, np.ndarray]] = []
-    for start, end, probs in zip(windows.start, windows.end, np.asarray(windows.probs, dtype=np.float64)):
-        filled += _with_gaps(previous, float(start), float(end), probs, hop)
-        previous = float(start)
+    filled = _filled(windows, start_s, end_s, hop)
     if not filled:
         return summary.result(start_s, end_s, runner_ups)
     k = config.min_windows(hop)
@@ -312,9 +333,10 @@ class StreamingRecognizer:
     """The same decoder, one window at a time, with memory bounded by the undecided windows.
 
     Feed it frames (:meth:`push`, through the model's own ``bundle.stream()``) or windows
-    (:meth:`push_windows`); :meth:`result` gives the verdict on everything seen so far, and after the
-    last frame it equals :func:`recognise` on the whole sequence. ``hop_s`` is the model's hop in
-    seconds (``bundle.hop / bundle.fps``); it sets the minimum segment length in windows.
+    (:meth:`push_windows`); :meth:`result` gives the verdict on everything seen so far, and
+    :meth:`finish` after the last frame equals :func:`recognise` on the whole sequence. ``hop_s`` is
+    the model's hop in seconds (``bundle.hop / bundle.fps``); ``start_s`` the time of the first frame
+    (taken from the first :meth:`push` when not given).
     """
 
     def __init__(
@@ -328,15 +350,17 @@ class StreamingRecognizer:
         max_lag: int = MAX_LAG_WINDOWS,
     ) -> None:
         self.labels = list(labels)
-        self.hop_s, self.start_s, self.previous = hop_s, start_s, None
         self.classes, self.reject = _states(self.labels)
-        self.config, self.stream, self.runner_ups, self.max_lag = config, stream, runner_ups, max_lag
+        self.hop_s, self.start_s, self.config, self.stream = hop_s, start_s, config, stream
+        self.runner_ups, self.max_lag = runner_ups, max_lag
         self.k = config.min_windows(hop_s)
         self.viterbi = _Viterbi(len(self.classes), self.k, config.switch_penalty)
         self.summary = _Summary(self.labels, self.classes, self.reject)
         # Undecided windows: (start, end, probs, back-pointers into the previous window's states).
         self.pending: deque[tuple[float, float, np.ndarray, np.ndarray | None]] = deque()
         self.seen = 0
+        self.previous: float | None = None  # start of the last window fed
+        self.length = 0.0  # its length
 
     @classmethod
     def for_bundle(
@@ -369,17 +393,22 @@ class StreamingRecognizer:
         probs = np.asarray(windows.probs, dtype=np.float64).reshape(-1, len(self.labels))
         if self.previous is None and self.start_s is not None:
             self.previous = self.start_s - self.hop_s
-        for i in range(len(probs)):
-            for start, end, p in _with_gaps(self.previous, float(windows.start[i]), float(windows.end[i]), probs[i], self.hop_s):
-                emission = _emission(p[None], len(self.classes), self.reject, self.config.min_confidence)[0]
-                self.pending.append((start, end, p, self.viterbi.step(emission)))
-                self.seen += 1
-                self._settle()
-            self.previous = float(windows.start[i])
+        for start, end, p in zip(windows.start, windows.end, probs):
+            start, end = float(start), float(end)
+            for gap in _gaps(self.previous, start - self.hop_s / 2, end - start, self.hop_s, len(p)):
+                self._feed(*gap)
+            self._feed(start, end, p)
+            self.previous, self.length = start, end - start
+
+    def _feed(self, start: float, end: float, probs: np.ndarray) -> None:
+        emission = _emission(probs[None], len(self.classes), self.reject, self.config.min_confidence)[0]
+        self.pending.append((start, end, probs, self.viterbi.step(emission)))
+        self.seen += 1
+        self._settle()
 
     def _settle(self) -> None:
         """Fold into segments the windows that every surviving path agrees on."""
-        alive = np.arange(len(self.viterbi.score))[np.isfinite(self.viterbi.score)]
+        alive = np.flatnonzero(np.isfinite(self.viterbi.score))
         # Walk the survivors back until they meet; everything at and before the meeting point is final.
         for t in range(len(self.pending) - 1, 0, -1):
             if len(alive) == 1:
@@ -403,20 +432,22 @@ class StreamingRecognizer:
             self.summary.add(start, end, probs, states[u] // self.k)
 
     def result(self, end_s: float | None = None) -> Recognition:
-        """The verdict on everything seen so far (undecided windows resolved as the offline decoder would)."""
+        """The verdict on everything seen so far, up to ``end_s`` (the stream can go on after a look)."""
         if self.seen == 0:
             return self.summary.result(self.start_s, end_s, self.runner_ups)
-        state = self.viterbi.final_state(self.seen)
-        states = [0] * len(self.pending)
-        for u in range(len(self.pending) - 1, -1, -1):
-            states[u] = state // self.k
-            back = self.pending[u][3]
+        look = copy.copy(self)  # a shallow copy with its own decoder state, so that self is untouched
+        look.viterbi = copy.copy(self.viterbi)
+        look.summary = copy.deepcopy(self.summary)
+        look.pending = deque(self.pending)
+        if end_s is not None:
+            for gap in _gaps(self.previous, end_s - self.length - self.hop_s / 2, self.length, self.hop_s, len(self.labels)):
+                look._feed(*gap)
+        state = look.viterbi.final_state(look.seen)
+        states = [0] * len(look.pending)
+        for u in range(len(look.pending) - 1, -1, -1):
+            states[u] = state // look.k
             if u:
-                state = int(back[state])
-        # Fold the undecided windows into a copy, so that the stream can go on after a look.
-        summary = _Summary(self.labels, self.classes, self.reject)
-        summary.total, summary.n = self.summary.total.copy(), self.summary.n
-        summary.runs = [list(r) for r in self.summary.runs]
-        for (start, end, probs, _), cls in zip(self.pending, states):
-            summary.add(start, end, probs, cls)
-        return summary.result(self.start_s, end_s, self.runner_ups)
+                state = int(look.pending[u][3][state])
+        for (start, end, probs, _), cls in zip(look.pending, states):
+            look.summary.add(start, end, probs, cls)
+        return look.summary.result(self.start_s, end_s, self.runner_ups)
