@@ -34,6 +34,7 @@ def write_test_video(path: Path, frames: int, fps: float = 25.0, size: tuple[int
     import cv2
     import numpy as np
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
     assert writer.isOpened(), f"OpenCV cannot write {path}"
     for i in range(frames):
