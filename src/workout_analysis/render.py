@@ -1,0 +1,181 @@
+"""Draw pose landmarks as a skeleton, on video frames or a blank canvas, with text, and write videos atomically.
+
+Used by ``workout render`` (look at a synthetic or extracted sequence, optionally beside another) and
+by the analysis for annotated output. Frames are BGR uint8 arrays as OpenCV uses them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import WorkoutError
+from .fileio import atomic_path
+from .sequence import LANDMARK_NAMES, SKELETON_EDGES, PoseSequence
+
+LEFT_COLOUR = (60, 160, 255)  # BGR: orange for the person's left
+RIGHT_COLOUR = (255, 180, 60)  # blue for the right
+CENTRE_COLOUR = (200, 200, 200)
+MIN_VISIBILITY = 0.5  # below this a landmark is drawn faint (MediaPipe's own drawing threshold)
+_SIDE = np.array([1 if n.startswith("left") else -1 if n.startswith("right") else 0 for n in LANDMARK_NAMES])
+
+
+def canvas_size(seq: PoseSequence, long_side: int = 640) -> tuple[int, int]:
+    """(width, height) keeping the source frame's aspect (meta width/height; square if unknown), even numbers."""
+    width, height = seq.meta.get("width"), seq.meta.get("height")
+    aspect = float(width) / float(height) if width and height else 1.0
+    w, h = (long_side, long_side / aspect) if aspect >= 1 else (long_side * aspect, long_side)
+    return int(round(w / 2) * 2), int(round(h / 2) * 2)
+
+
+def draw_skeleton(frame: np.ndarray, landmarks: np.ndarray, thickness: int = 2) -> np.ndarray:
+    """Draw one frame's (33, 4) landmarks (image-normalised) onto ``frame`` in place; returns it.
+
+    Left limbs orange, right limbs blue; landmarks below :data:`MIN_VISIBILITY` are drawn thin and grey.
+    A frame without a pose draws nothing.
+    """
+    import cv2
+
+    h, w = frame.shape[:2]
+    if np.isnan(landmarks[:, :2]).all():
+        return frame
+    pts = np.nan_to_num(landmarks[:, :2] * [w, h], nan=-1e4).round().astype(np.int32)
+    vis = np.nan_to_num(landmarks[:, 3], nan=0.0)
+    for a, b in SKELETON_EDGES:
+        side = _SIDE[a] if _SIDE[a] == _SIDE[b] else 0
+        clear = min(vis[a], vis[b]) >= MIN_VISIBILITY
+        colour = (LEFT_COLOUR if side > 0 else RIGHT_COLOUR if side < 0 else CENTRE_COLOUR) if clear else (110, 110, 110)
+        cv2.line(frame, tuple(pts[a]), tuple(pts[b]), colour, thickness if clear else 1, cv2.LINE_AA)
+    for i, (x, y) in enumerate(pts):
+        clear = vis[i] >= MIN_VISIBILITY
+        cv2.circle(frame, (int(x), int(y)), thickness + 1 if clear else 1, (255, 255, 255) if clear else (110, 110, 110), -1, cv2.LINE_AA)
+    return frame
+
+
+def put_text(frame: np.ndarray, lines: Sequence[str], origin: tuple[int, int] = (10, 10)) -> np.ndarray:
+    """Write lines of text at the top left, white on a dark band so it reads on any background."""
+    import cv2
+
+    scale = max(0.4, frame.shape[0] / 900)
+    step = int(28 * scale) + 4
+    x, y = origin
+    for i, line in enumerate(lines):
+        base = (x, y + (i + 1) * step)
+        (tw, th), _ = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        cv2.rectangle(frame, (base[0] - 3, base[1] - th - 4), (base[0] + tw + 3, base[1] + 5), (30, 30, 30), -1)
+        cv2.putText(frame, line, base, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+    return frame
+
+
+def truth_text(meta: dict) -> Callable[[int], list[str]] | None:
+    """Per-frame lines describing a synthetic sequence's ground truth (exercise, rep, phase, faults), if any."""
+    truth = meta.get("truth")
+    if not isinstance(truth, dict):
+        return None
+    bounds, phase, names = truth["rep_bounds"], truth["phase"], truth["phase_names"]
+    faulty = {}
+    for fault, reps in truth["faults"]:
+        for r in reps:
+            faulty.setdefault(r, []).append(fault)
+
+    def lines(i: int) -> list[str]:
+        done = sum(1 for _, end in bounds if end < i)
+        current = next((k for k, (a, b) in enumerate(bounds) if a <= i <= b), None)
+        out = [f"{truth['exercise']}  view {truth['view']}", f"reps {done}/{truth['reps']}  phase {names[phase[i]]}"]
+        if current is not None and current in faulty:
+            out.append("fault: " + ", ".join(faulty[current]))
+        return out
+
+    return lines
+
+
+def render_frames(
+    seq: PoseSequence,
+    text: Sequence[str] | Callable[[int], Sequence[str]] | None = None,
+    size: tuple[int, int] | None = None,
+    background: Iterable[np.ndarray] | None = None,
+) -> Iterator[np.ndarray]:
+    """Yield one BGR frame per landmark frame: the skeleton on ``background`` frames or a dark canvas.
+
+    text is fixed lines, or a function of the frame index giving lines; by default a synthetic
+    sequence's ground truth, otherwise its file name.
+    """
+    import cv2
+
+    width, height = size or canvas_size(seq)
+    if text is None:
+        text = truth_text(seq.meta) or [Path(str(seq.meta.get("path", "landmarks"))).name]
+    frames = iter(background) if background is not None else None
+    for i in range(len(seq)):
+        frame = next(frames, None) if frames is not None else None
+        if frame is None:
+            frame = np.full((height, width, 3), 24, np.uint8)
+        elif frame.shape[:2] != (height, width):
+            frame = cv2.resize(frame, (width, height))
+        draw_skeleton(frame, seq.landmarks[i], thickness=max(2, height // 240))
+        lines = list(text(i) if callable(text) else text)
+        if not seq.has_pose[i]:
+            lines.append("no pose")
+        yield put_text(frame, lines)
+
+
+def side_by_side(left: Iterable[np.ndarray], right: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """Pair up two frame streams into one, the right scaled to the left's height; ends with the longer,
+    holding the shorter one's last frame."""
+    import cv2
+
+    left, right = iter(left), iter(right)
+    last_l = last_r = None
+    while True:
+        a, b = next(left, None), next(right, None)
+        if a is None and b is None:
+            return
+        last_l = a if a is not None else last_l
+        last_r = b if b is not None else last_r
+        if last_l is None or last_r is None:
+            continue
+        h = last_l.shape[0]
+        rb = last_r if last_r.shape[0] == h else cv2.resize(last_r, (round(last_r.shape[1] * h / last_r.shape[0] / 2) * 2, h))
+        yield np.concatenate([last_l, rb], axis=1)
+
+
+def write_video(frames: Iterable[np.ndarray], path: str | Path, fps: float) -> int:
+    """Write BGR frames to an .mp4 (or .avi) atomically; returns the number of frames written."""
+    import cv2
+
+    path = Path(path)
+    fourcc = {".mp4": "mp4v", ".avi": "MJPG", ".mov": "mp4v"}.get(path.suffix.lower())
+    if fourcc is None:
+        raise WorkoutError(f"{path}: unsupported video type {path.suffix!r} (use .mp4, .mov or .avi)")
+    count = 0
+    with atomic_path(path) as tmp:
+        writer = None
+        try:
+            for frame in frames:
+                if writer is None:
+                    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*fourcc), fps, (frame.shape[1], frame.shape[0]))
+                    if not writer.isOpened():
+                        raise WorkoutError(f"{path}: OpenCV cannot write this video file")
+                writer.write(frame)
+                count += 1
+        finally:
+            if writer is not None:
+                writer.release()
+        if count == 0:
+            raise WorkoutError(f"{path}: nothing to write (no frames)")
+    return count
+
+
+def contact_sheet(seq: PoseSequence, path: str | Path, frames: Sequence[int], long_side: int = 320) -> None:
+    """Save a PNG of a few frames side by side (for reports), atomically."""
+    import cv2
+
+    size = canvas_size(seq, long_side)
+    wanted = set(frames)
+    tiles = {i: f for i, f in enumerate(render_frames(seq, size=size)) if i in wanted}
+    row = np.concatenate([tiles[i] for i in frames], axis=1)
+    with atomic_path(Path(path)) as tmp:
+        if not cv2.imwrite(str(tmp), row):
+            raise WorkoutError(f"{path}: could not write image")

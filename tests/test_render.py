@@ -1,0 +1,52 @@
+"""Renderer: draws skeletons and writes a readable video with one frame per landmark frame."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from workout_analysis.cli import main
+from workout_analysis.render import draw_skeleton, render_frames, side_by_side, write_video
+from workout_analysis.synth import generate
+
+
+def _frame_count(path) -> int:
+    cap = cv2.VideoCapture(str(path))
+    count = 0
+    while cap.read()[0]:
+        count += 1
+    cap.release()
+    return count
+
+
+def test_draw_skeleton_marks_pixels_only_where_the_pose_is():
+    seq, _ = generate("squat", seed=1, reps=1, noise=0.0)
+    frame = draw_skeleton(np.zeros((200, 200, 3), np.uint8), seq.landmarks[0])
+    ys, xs = np.nonzero(frame.any(axis=2))
+    lm = seq.landmarks[0]
+    assert len(ys) > 200
+    assert lm[:, 0].min() * 200 - 5 <= xs.min() and xs.max() <= lm[:, 0].max() * 200 + 5
+    blank = draw_skeleton(np.zeros((50, 50, 3), np.uint8), np.full((33, 4), np.nan, np.float32))
+    assert not blank.any()
+
+
+def test_render_writes_readable_video_with_right_frame_count(tmp_path):
+    seq, _ = generate("bicep_curl", seed=2, reps=2)
+    seq = seq.slice(0, 40)
+    count = write_video(render_frames(seq), tmp_path / "a.mp4", seq.fps)
+    assert count == 40 == _frame_count(tmp_path / "a.mp4")
+    other, _ = generate("squat", seed=2, reps=1)
+    frames = list(side_by_side(render_frames(seq), render_frames(other.slice(0, 25))))
+    assert len(frames) == 40 and frames[0].shape[1] > frames[0].shape[0] * 1.2 * 0 + render_frames(seq).__next__().shape[1]
+
+
+def test_cli_render(tmp_path, capsys):
+    seq, _ = generate("lunge", seed=3, reps=1)
+    seq.save(tmp_path / "l.npz")
+    out = tmp_path / "l.mp4"
+    assert main(["render", str(tmp_path / "l.npz"), "-o", str(out), "--size", "320"]) == 0
+    assert _frame_count(out) == len(seq)
+    assert main(["render", str(tmp_path / "missing.npz"), "-o", str(tmp_path / "m.mp4")]) == 2
+    assert "missing.npz" in capsys.readouterr().err and not (tmp_path / "m.mp4").exists()
+    assert main(["render", str(tmp_path / "l.npz"), "-o", str(tmp_path / "l.gif")]) == 2
+    assert not (tmp_path / "l.gif").exists()

@@ -1,0 +1,150 @@
+"""Synthetic generator: ground truth consistent, bodies anatomically sane, deterministic, same format as extraction."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from workout_analysis.cli import main
+from workout_analysis.exercises import ALL_EXERCISES, NO_EXERCISE, ORIGINAL_CLASSES
+from workout_analysis.features import JOINT_ANGLES, angle_at
+from workout_analysis.sequence import LANDMARK_INDEX, SKELETON_EDGES, load_sequence
+from workout_analysis.synth import FAULTS, SYNTH_EXERCISES, GroundTruth, generate
+from workout_analysis.synth.motions import MOTIONS
+from workout_analysis.synth.skeleton import bone_lengths
+from workout_analysis.synth.timing import BACK, OUT, REST
+
+# Skeleton edges that are bones: all but the torso's sides (shoulder-hip), which a bending spine changes.
+_SIDES = {frozenset((LANDMARK_INDEX[f"{s}_shoulder"], LANDMARK_INDEX[f"{s}_hip"])) for s in ("left", "right")}
+BONES = tuple(e for e in SKELETON_EDGES if frozenset(e) not in _SIDES)
+
+
+@pytest.fixture(scope="module")
+def samples():
+    """One short clean set and one noisy set of every exercise."""
+    return {ex: (generate(ex, seed=3, reps=3, noise=0.0), generate(ex, seed=4, reps=3)) for ex in SYNTH_EXERCISES}
+
+
+def test_covers_the_original_classes_and_the_asked_extras():
+    asked = {"lunge", "jumping_jack", "sit_up", "crunch", "front_raise", "tricep_extension", "mountain_climber"}
+    assert set(ORIGINAL_CLASSES) | asked | {NO_EXERCISE} <= set(SYNTH_EXERCISES)
+    assert set(SYNTH_EXERCISES) <= set(ALL_EXERCISES) | {NO_EXERCISE}
+    for motion in MOTIONS.values():
+        assert set(motion.faults) <= set(FAULTS)
+
+
+def test_ground_truth_is_consistent(samples):
+    for ex, pairs in samples.items():
+        for seq, truth in pairs:
+            t = len(seq)
+            assert truth.exercise == ex and seq.meta["exercise"] == ex
+            assert truth.phase.shape == truth.progress.shape == (t,)
+            assert truth.reps == len(truth.rep_bounds) == (0 if MOTIONS[ex].hold else 3)
+            ends = [-1]
+            for start, end in truth.rep_bounds:
+                assert 0 <= start < end < t and start > ends[-1]  # inside the sequence, in order, disjoint
+                ends.append(end)
+                assert truth.phase[start] == OUT and truth.phase[end] == BACK
+                assert truth.progress[start:end + 1].max() > 0.4  # something moved
+            outside = np.ones(t, bool)
+            for start, end in truth.rep_bounds:
+                outside[start:end + 1] = False
+            assert (truth.phase[outside] == REST).all()
+
+
+def test_faults_only_on_the_reps_they_name():
+    seq, truth = generate("squat", seed=11, reps=8, faults=("shallow_depth", "knees_caving"), noise=0.0)
+    named = dict(truth.faults)
+    assert set(named) == {"shallow_depth", "knees_caving"}
+    for reps in named.values():
+        assert reps and all(0 <= r < 8 for r in reps)
+    peak = np.array([truth.progress[a:b + 1].max() for a, b in truth.rep_bounds])
+    shallow = np.isin(np.arange(8), named["shallow_depth"])
+    assert peak[shallow].max() < 0.7 <= peak[~shallow].min()
+    # knees caving: knee-to-knee width at the bottom shrinks only on the named reps
+    clean, _ = generate("squat", seed=11, reps=8, faults=("shallow_depth",), noise=0.0)
+    knees = [LANDMARK_INDEX["left_knee"], LANDMARK_INDEX["right_knee"]]
+    width = lambda s: np.abs(s.world[:, knees[0], 0] - s.world[:, knees[1], 0])  # noqa: E731
+    diff = width(clean) - width(seq)
+    for i, (a, b) in enumerate(truth.rep_bounds):
+        if i in named["knees_caving"]:
+            assert diff[a:b + 1].max() > 0.03
+        else:
+            assert np.abs(diff[a:b + 1]).max() < 1e-4
+
+
+def test_unknown_fault_view_or_exercise_is_refused():
+    with pytest.raises(ValueError, match="cannot show fault"):
+        generate("squat", faults=("elbows_flared",))
+    with pytest.raises(ValueError, match="unknown view"):
+        generate("squat", view="ceiling")
+    with pytest.raises(ValueError, match="unknown exercise"):
+        generate("juggling")
+
+
+def test_bone_lengths_constant_and_joints_in_human_range(samples):
+    for ex, ((seq, _), _) in samples.items():
+        lengths = bone_lengths(seq.world.astype(np.float64), BONES)
+        assert np.ptp(lengths, axis=0).max() < 1e-3, ex
+        for name in ("left_elbow", "right_elbow", "left_knee", "right_knee"):
+            angle = angle_at(seq.world, *JOINT_ANGLES[name])
+            assert angle.min() > 25 and angle.max() <= 180.0, (ex, name, angle.min())
+        assert seq.world[:, :, 1].std() > 0 and np.isfinite(seq.landmarks).all()
+
+
+def test_noise_behaves_like_a_detector(samples):
+    seq, truth = generate("push_up", seed=5, reps=4, view="side")
+    vis = seq.visibility[seq.has_pose]
+    assert 0 <= vis.min() and vis.max() <= 1
+    far = "left" if truth.camera["azimuth"] < 0 else "right"  # the side turned away from the camera
+    near = "right" if far == "left" else "left"
+    assert np.nanmean(vis[:, LANDMARK_INDEX[f"{far}_knee"]]) < np.nanmean(vis[:, LANDMARK_INDEX[f"{near}_knee"]])
+    for start, end in truth.events["dropouts"]:
+        assert not seq.has_pose[start:end + 1].any()
+
+
+def test_deterministic():
+    a, ta = generate("lunge", seed=21, reps=4, faults=("shallow_depth",))
+    b, tb = generate("lunge", seed=21, reps=4, faults=("shallow_depth",))
+    c, _ = generate("lunge", seed=22, reps=4)
+    np.testing.assert_array_equal(a.landmarks, b.landmarks)
+    np.testing.assert_array_equal(a.world, b.world)
+    assert ta.to_json() == tb.to_json()
+    assert len(a) != len(c) or not np.array_equal(a.landmarks, c.landmarks, equal_nan=True)
+
+
+def test_same_format_as_extraction_and_round_trips(tmp_path):
+    seq, truth = generate("bench_press", seed=2, reps=3)
+    assert seq.landmarks.dtype == np.float32 and seq.landmarks.shape[1:] == (33, 4)
+    assert seq.world.dtype == np.float32 and seq.world.shape == (len(seq), 33, 3)
+    assert {"source", "width", "height", "exercise", "seed"} <= set(seq.meta)  # pose.py writes source/width/height
+    visible = seq.landmarks[seq.has_pose]
+    assert 0.3 < np.nanmedian(visible[..., 0]) < 0.7 and 0.3 < np.nanmedian(visible[..., 1]) < 0.7
+    path = tmp_path / "b.npz"
+    seq.save(path)
+    back = load_sequence(path)
+    np.testing.assert_array_equal(back.landmarks, seq.landmarks)
+    np.testing.assert_array_equal(back.world, seq.world)
+    assert back.fps == seq.fps
+    assert GroundTruth.from_sequence(back).to_json() == truth.to_json()
+
+
+def test_cli_synth_single_file_and_folder(tmp_path, capsys):
+    out = tmp_path / "sample_squat.npz"
+    assert main(["synth", "--exercise", "squat", "--reps", "8", "--seed", "7", "-o", str(out)]) == 0
+    truth = GroundTruth.from_sequence(load_sequence(out))
+    assert truth.exercise == "squat" and truth.reps == 8
+    assert main(["synth", "--exercise", "plank", "--count", "2", "--seed", "1", "-o", str(tmp_path / "set")]) == 0
+    assert sorted(p.name for p in (tmp_path / "set" / "plank").iterdir()) == ["plank_1.npz", "plank_2.npz"]
+    assert main(["synth", "--exercise", "squat", "--fault", "elbows_flared", "-o", str(tmp_path / "x.npz")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "elbows_flared" in err[0] and not (tmp_path / "x.npz").exists()
+
+
+def test_ground_truth_json_is_plain_json():
+    _, truth = generate("russian_twist", seed=1, reps=4)
+    d = json.loads(truth.to_json())
+    assert d["rep_sides"] == ["left", "right", "left", "right"] or d["rep_sides"] == ["right", "left", "right", "left"]
+    assert GroundTruth.from_dict(d).rep_bounds == truth.rep_bounds
