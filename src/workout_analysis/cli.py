@@ -103,24 +103,89 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def add_synth(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("synth", help="synthetic exercise landmark sequences with ground truth")
+    p = sub.add_parser(
+        "synth",
+        help="synthetic exercise landmark sequences with ground truth",
+        description="Write synthetic landmark sequences (.npz, as extraction writes them) whose meta holds the "
+        "ground truth: exercise, rep count and bounds, per-frame phase, injected form faults. "
+        "-o FILE.npz writes one sequence; any other -o is a folder of <exercise>/<exercise>_<seed>.npz.",
+    )
+    p.add_argument("-o", "--output", required=True, help="FILE.npz for one sequence, or a folder")
+    p.add_argument("--exercise", default="all", help="exercise name, or 'all' (default) for every one")
+    p.add_argument("--reps", type=int, help="repetitions per sequence (default: random 4-12)")
+    p.add_argument("--seed", type=int, default=0, help="first random seed (default 0); sequence k uses seed+k")
+    p.add_argument("--count", type=int, default=1, help="sequences per exercise (default 1)")
+    p.add_argument("--view", help="camera: front, side, 45, back, high or low (default: usual for the exercise)")
+    p.add_argument("--fault", action="append", default=[], help="inject a form fault (repeatable); see docs/synth.md")
+    p.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
+    p.add_argument("--noise", type=float, default=1.0, help="detector noise scale, 0 = clean (default 1)")
     p.set_defaults(func=run_synth)
 
 
 def run_synth(args: argparse.Namespace) -> int:
-    raise WorkoutError("synth: not implemented yet")
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from .synth import SYNTH_EXERCISES, generate
+
+    exercises = SYNTH_EXERCISES if args.exercise == "all" else (args.exercise,)
+    if args.exercise != "all" and args.exercise not in SYNTH_EXERCISES:
+        raise WorkoutError(f"synth: unknown exercise {args.exercise!r}; choose from all, {', '.join(SYNTH_EXERCISES)}")
+    if args.count < 1 or (args.reps is not None and args.reps < 0) or not args.fps > 0:
+        raise WorkoutError("synth: --count must be >= 1, --reps >= 0 and --fps > 0")
+    out = Path(args.output)
+    single = out.suffix.lower() == ".npz"
+    if single and (len(exercises) != 1 or args.count != 1):
+        raise WorkoutError(f"{out}: one .npz file holds one sequence; give a folder for --exercise all or --count > 1")
+    jobs = [(ex, args.seed + k) for ex in exercises for k in range(args.count)]
+    for exercise, seed in tqdm(jobs, desc="synth", unit="seq", disable=len(jobs) < 5):
+        try:
+            seq, truth = generate(exercise, seed=seed, reps=args.reps, view=args.view, faults=tuple(args.fault),
+                                  fps=args.fps, noise=args.noise)  # fmt: skip
+        except ValueError as exc:
+            raise WorkoutError(f"synth: {exc}") from None
+        path = out if single else out / exercise / f"{exercise}_{seed}.npz"
+        seq.save(path)
+        if single:
+            print(f"{path}: {exercise}, {truth.reps} reps, {len(seq)} frames, view {truth.view}")
+    if not single:
+        print(f"{out}: {len(jobs)} sequences of {len(exercises)} exercise(s)")
+    return 0
 
 
 # --- render ---------------------------------------------------------------------------------------
 
 
 def add_render(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("render", help="draw a landmark sequence as a skeleton video")
+    p = sub.add_parser(
+        "render",
+        help="draw a landmark sequence as a skeleton video",
+        description="Draw any landmark file (.npz, .npy, .csv, .parquet) as a skeleton animation, with its "
+        "ground truth (synthetic sequences) or your --text written on it.",
+    )
+    p.add_argument("input", help="landmark file")
+    p.add_argument("-o", "--output", required=True, help="video to write (.mp4, .mov or .avi)")
+    p.add_argument("--side-by-side", metavar="OTHER", help="a second landmark file drawn beside the first")
+    p.add_argument("--text", action="append", help="a line of text to write on every frame (repeatable)")
+    p.add_argument("--video-id", help="which video of a multi-video .parquet table")
+    p.add_argument("--fps", type=float, help="frame rate for formats that do not record it (default 30)")
+    p.add_argument("--size", type=int, default=640, help="long side of each panel in pixels (default 640)")
     p.set_defaults(func=run_render)
 
 
 def run_render(args: argparse.Namespace) -> int:
-    raise WorkoutError("render: not implemented yet")
+    from .render import canvas_size, render_frames, side_by_side, write_video
+    from .sequence import load_sequence
+
+    seq = load_sequence(args.input, fps=args.fps, video_id=args.video_id)
+    frames = render_frames(seq, text=args.text, size=canvas_size(seq, args.size))
+    if args.side_by_side:
+        other = load_sequence(args.side_by_side, fps=args.fps)
+        frames = side_by_side(frames, render_frames(other, size=canvas_size(other, args.size)))
+    count = write_video(frames, args.output, seq.fps)
+    print(f"{args.output}: {count} frames at {seq.fps:g} fps")
+    return 0
 
 
 # --------------------------------------------------------------------------------------------------
