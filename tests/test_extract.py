@@ -67,7 +67,8 @@ def test_table_has_exactly_the_documented_columns_and_types(extracted) -> None:
     rows = table[table["video_id"] == "bicep_curl/vengaza__curls2"]
     assert rows["frame"].tolist() == list(range(0, 40, 2))
     assert np.allclose(rows["timestamp"], rows["frame"] / 24.0) and (rows["fps"] == 24.0).all()
-    assert (rows["exercise"] == "bicep_curl").all() and (rows["path"] == str(data / "bicep_curl" / "vengaza__curls2.mp4")).all()
+    assert (rows["exercise"] == "bicep_curl").all()
+    assert (rows["path"] == str(data / "bicep_curl" / "vengaza__curls2.mp4")).all()
     # Sources come from INDEX.tsv; the empty room, absent from it, is its own source.
     sources = table.groupby("video_id")["source"].first()
     assert sources["squat/spotter__ezgif-82e53c7736a3c4fc"] == "vishalpatill/Spotter"

@@ -102,7 +102,8 @@ def test_header_frame_count(tmp_path: Path) -> None:
 
 
 def _workout(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workout_analysis.cli", *args], capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "-m", "workout_analysis.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
 def test_cli_batch_of_only_broken_videos_fails_in_one_line_per_file(tmp_path: Path) -> None:
@@ -133,7 +134,8 @@ def test_cli_batch_skips_a_broken_video_and_writes_the_rest(tmp_path: Path) -> N
     result = _workout("extract", str(data), "-o", str(out), "--quiet", "--workers", "1", "--stride", "5")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    assert result.stderr.strip() == f"skipped: {data / 'squat' / 'broken.mp4'}: is not a readable video (unknown format, truncated or corrupt)"
+    problem = "is not a readable video (unknown format, truncated or corrupt)"
+    assert result.stderr.strip() == f"skipped: {data / 'squat' / 'broken.mp4'}: {problem}"
     assert result.stdout.startswith(f"wrote {out}: 2 videos, 7 frames, ")  # 6 frames of 26 at stride 5, plus 1
     assert f"warning: {data / 'squat' / 'one_frame.mp4'}: no person found in any frame" in result.stdout
     assert "failed: 1 videos" in result.stdout

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .errors import WorkoutError
 from .fileio import atomic_path
-from .sequence import IMAGE_COLUMNS, LANDMARK_NAMES, ORIGINAL_CSV_COLUMNS, TABLE_META_COLUMNS, WORLD_COLUMNS, PoseSequence, load_sequence
+from .sequence import IMAGE_COLUMNS, LANDMARK_NAMES, ORIGINAL_CSV_COLUMNS, WORLD_COLUMNS, PoseSequence, load_sequence
 from .video import VIDEO_SUFFIXES, header_frame_count
 
 # Bump when what a cache entry holds changes, so old entries are not reused.
@@ -106,7 +106,7 @@ def find_videos(data_dir: str | os.PathLike[str], sources: str | os.PathLike[str
     items = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for path in sorted(folder.iterdir()):
-            if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES:
+            if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES and not path.name.startswith("."):
                 video_id = f"{folder.name}/{path.stem}"
                 relative = f"{folder.name}/{path.name}"
                 source = source_of.get(relative) or source_of.get(path.name) or video_id
@@ -196,7 +196,8 @@ def extract_to_cache(
     from .pose import extract_sequence
 
     try:
-        seq = extract_sequence(path, settings.stride, progress=progress or _report_to_queue, **settings.estimator_options())
+        options = settings.estimator_options()
+        seq = extract_sequence(path, settings.stride, progress=progress or _report_to_queue, **options)
         seq.save(entry)
     except WorkoutError as exc:
         return str(exc)
@@ -228,7 +229,7 @@ def sequence_rows(seq: PoseSequence, item: VideoItem, stride: int) -> pd.DataFra
 
 
 def original_csv_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The original design's ``pose_landmarks_dataset.csv``: x, y, z of the 33 landmarks and a label, pose frames only."""
+    """The original design's ``pose_landmarks_dataset.csv``: x, y, z of 33 landmarks, a label; pose frames only."""
     rows = table[table["has_pose"]]
     xyz = [f"{name}_{c}" for name in LANDMARK_NAMES for c in ("x", "y", "z")]
     out = pd.DataFrame(rows[xyz].to_numpy(), columns=list(ORIGINAL_CSV_COLUMNS))

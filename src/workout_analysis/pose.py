@@ -27,7 +27,7 @@ MODEL_CACHE_ENV = "WORKOUT_MODEL_CACHE"
 # "full" is the landmark model the legacy mp.solutions.pose uses by default (model_complexity=1).
 MODEL_NAME = "pose_landmarker_full"
 # Input normalisation of each model, as (mean, std) on 0..255 pixels: the detector expects [-1, 1],
-# the landmark model [0, 1]. Wrong values still run but find people far less often.
+# the landmark model [0, 1]. The tasks API reads them from each model's metadata.
 _BUNDLE_PARTS = {
     "pose_detector.tflite": ("modules/pose_detection/pose_detection.tflite", 127.5, 127.5),
     "pose_landmarks_detector.tflite": ("modules/pose_landmark/pose_landmark_full.tflite", 0.0, 255.0),
@@ -65,7 +65,7 @@ def _build_bundle(path: Path) -> None:
     for name, (relative, mean, std) in _BUNDLE_PARTS.items():
         source = root / relative
         if not source.is_file():
-            raise WorkoutError(f"{source}: missing from the mediapipe wheel; install mediapipe=={mediapipe.__version__}")
+            raise WorkoutError(f"{source}: missing; reinstall mediapipe=={mediapipe.__version__}")
         buffer = bytearray(source.read_bytes())
         writer = metadata_writer.MetadataWriter.create(buffer).add_general_info(Path(name).stem)
         writer.add_image_input(norm_mean=[mean], norm_std=[std])

@@ -68,8 +68,8 @@ class VideoReader:
         self._cap = cv2.VideoCapture(int(source) if self.camera else str(self.path))
         if not self._cap.isOpened():
             self._cap.release()
-            what = "cannot be opened" if self.camera else "is not a readable video (unknown format, truncated or corrupt)"
-            raise WorkoutError(f"{self.name}: {what}")
+            problem = "is not a readable video (unknown format, truncated or corrupt)"
+            raise WorkoutError(f"{self.name}: {'cannot be opened' if self.camera else problem}")
         ok, first = self._cap.read()
         if not ok or first is None:
             self._cap.release()
