@@ -1,0 +1,291 @@
+"""Training: landmark sequences -> a calibrated model bundle.
+
+``fit(train, val, labels, config)`` trains one model; ``train_bundle(sequences, config)`` splits
+by source (or video), fits, calibrates and measures, and is what ``workout train`` runs. The
+``mlp`` recipe is the original design's, exactly (per-frame, raw 99 features, Adam 1e-3,
+StepLR(10, 0.5), batch 32, <= 80 epochs, early stopping after 5 epochs without a lower validation
+loss); ``gru`` and ``tcn`` learn from 2 s windows of body-centred features with augmentation.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from .augment import Augmenter, time_warp_crop
+from .bundle import MIN_COVERAGE, ModelBundle, softmax
+from .errors import WorkoutError
+from .features import FeatureSpec, coverage, metric_points, resample_index
+from .models import build_model
+from .sequence import ORIGINAL_CSV_COLUMNS, PoseSequence, from_flat, sequences_from_table
+
+
+@dataclass
+class TrainConfig:
+    """How to train; ``TrainConfig.for_model(kind)`` gives each model's recipe."""
+
+    model: str = "tcn"
+    features: str = "pose"
+    canonical: bool = False
+    fps: float = 15.0
+    window: int = 30  # frames at ``fps``: 2 s
+    hop: int = 5
+    epochs: int = 40
+    batch_size: int = 64
+    lr: float = 1e-3
+    step_size: int = 10
+    gamma: float = 0.5
+    patience: int = 8
+    val_fraction: float = 0.2
+    seed: int = 0
+    sampling: str = "balanced"  # "balanced": windows_per_class per class per epoch; "all": every window
+    windows_per_class: int = 120
+    augment: Augmenter | None = field(default_factory=Augmenter)
+    model_options: dict = field(default_factory=dict)
+    temperature: float = 1.0  # used only when there is no validation part to fit it on
+
+    @classmethod
+    def for_model(cls, kind: str, **overrides) -> TrainConfig:
+        if kind == "mlp":  # the original design
+            base = cls(model="mlp", features="raw99", fps=30.0, window=1, hop=1, epochs=80, batch_size=32,
+                       patience=5, sampling="all", augment=None)  # fmt: skip
+        else:
+            base = cls(model=kind)
+        return replace(base, **overrides)
+
+    @property
+    def spec(self) -> FeatureSpec:
+        return FeatureSpec(self.features, self.canonical, self.fps)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["augment"] = self.augment.to_dict() if self.augment else None
+        return d
+
+
+# --- input ------------------------------------------------------------------------------------------
+
+
+def load_training_sequences(path: str | Path) -> list[PoseSequence]:
+    """Labelled sequences from a landmark table (``.parquet`` from ``workout extract``) or the original
+    design's CSV (99 features and a label per row; consecutive rows with one label form a video).
+    A table's ``width``/``height`` columns, when present, give the frame aspect."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise WorkoutError(f"{path}: no such file")
+    try:
+        if path.suffix.lower() == ".parquet":
+            table = pd.read_parquet(path)
+            sequences = sequences_from_table(table)
+            if {"width", "height"} <= set(table.columns):
+                sizes = table.groupby("video_id", sort=False)[["width", "height"]].first()
+                for s in sequences:
+                    s.meta["width"], s.meta["height"] = (float(v) for v in sizes.loc[s.meta["video_id"]])
+        elif path.suffix.lower() == ".csv":
+            sequences = _csv_sequences(pd.read_csv(path), path.stem)
+        else:
+            raise WorkoutError(f"{path}: unsupported landmark table {path.suffix!r} (use .parquet or .csv)")
+    except WorkoutError:
+        raise
+    except (ValueError, KeyError, OSError) as exc:
+        raise WorkoutError(f"{path}: not a readable landmark table: {str(exc).splitlines()[0]}") from None
+    sequences = [s for s in sequences if s.has_pose.any()]
+    if len({s.meta["exercise"] for s in sequences}) < 2:
+        raise WorkoutError(f"{path}: needs frames with a pose of at least 2 exercises to train on")
+    return sequences
+
+
+def _csv_sequences(frame, name: str) -> list[PoseSequence]:
+    label_col = next((c for c in ("label", "exercise") if c in frame.columns), None)
+    if label_col is None or not all(c in frame.columns for c in ORIGINAL_CSV_COLUMNS):
+        raise ValueError("expected the columns x0, y0, z0 ... z32 and a 'label' column")
+    labels = frame[label_col].astype(str).to_numpy()
+    run = np.concatenate([[0], np.cumsum(labels[1:] != labels[:-1])])
+    sequences = []
+    for r in np.unique(run):
+        rows = frame[run == r]
+        meta = {"video_id": f"{name}_{r}", "exercise": labels[run == r][0], "source": f"{name}_{r}"}
+        sequences.append(from_flat(rows[list(ORIGINAL_CSV_COLUMNS)].to_numpy(np.float32), meta=meta))
+    return sequences
+
+
+# --- windows ----------------------------------------------------------------------------------------
+
+
+def bundle_for(config: TrainConfig, labels: list[str]) -> ModelBundle:
+    """An untrained bundle (identity scaler) for ``config``."""
+    spec = config.spec
+    model = build_model(config.model, spec.size, len(labels), **config.model_options)
+    ones = np.ones(spec.size, np.float32)
+    return ModelBundle(model, list(labels), config.model, dict(config.model_options), spec, config.window, config.hop,
+                       0 * ones, ones, config.temperature, {}, config.to_dict())  # fmt: skip
+
+
+def all_windows(bundle: ModelBundle, sequences: list[PoseSequence], labels: list[str]):
+    """Every window of every sequence: (windows, label index, video index)."""
+    parts = [bundle.windows_of(s)[0] for s in sequences]
+    y = np.concatenate([np.full(len(p), labels.index(s.meta["exercise"])) for p, s in zip(parts, sequences)])
+    video = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)])
+    return np.concatenate(parts), y.astype(np.int64), video.astype(np.int64)
+
+
+def sample_windows(points: list[np.ndarray], y: np.ndarray, config: TrainConfig, rng: np.random.Generator):
+    """Class-balanced random windows: ``windows_per_class`` per class, a random video of the class,
+    a random start and (with augmentation) a random speed."""
+    warp = config.augment.time_warp if config.augment else 0.0
+    windows, labels = [], []
+    for c in np.unique(y):
+        videos = np.flatnonzero(y == c)
+        for v in rng.choice(videos, config.windows_per_class):
+            speed = rng.uniform(1 - warp, 1 + warp)
+            span = max(len(points[v]) - 1 - (config.window - 1) * speed, 0.0)
+            windows.append(time_warp_crop(points[v], rng.uniform(0, span), config.window, speed))
+            labels.append(c)
+    windows = np.stack(windows)
+    keep = coverage(windows) >= MIN_COVERAGE
+    return windows[keep], np.asarray(labels)[keep]
+
+
+# --- fitting ----------------------------------------------------------------------------------------
+
+
+def fit(train: list[PoseSequence], val: list[PoseSequence] | None, labels: list[str], config: TrainConfig,
+        progress: bool = True) -> tuple[ModelBundle, dict]:  # fmt: skip
+    """Train on ``train``; with ``val``, stop early on its loss, keep the best epoch and fit the
+    temperature on it. Returns the bundle and the history (per-epoch losses, accuracies, times)."""
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    bundle = bundle_for(config, labels)
+    started = time.perf_counter()
+
+    x_all, y_all, _ = all_windows(bundle, train, labels)
+    if len(x_all) == 0:
+        raise WorkoutError("no training window has enough frames with a pose")
+    feats = bundle.features(x_all).reshape(-1, bundle.spec.size)
+    bundle.mean = feats.mean(axis=0).astype(np.float32)
+    std = feats.std(axis=0)
+    bundle.std = np.where(std > 1e-6, std, 1.0).astype(np.float32)  # standardisation from training data only
+    del feats
+    points = [metric_points(s)[resample_index(s.timestamps, config.fps)] for s in train]
+    y_video = np.array([labels.index(s.meta["exercise"]) for s in train])
+
+    if val:
+        xv, yv, _ = all_windows(bundle, val, labels)
+        xv_t, yv_t = torch.from_numpy(bundle.features(xv)), torch.from_numpy(yv)
+
+    model = bundle.model
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=config.step_size, gamma=config.gamma)
+    loss_fn = nn.CrossEntropyLoss()
+    history: dict[str, list] = {"train_loss": [], "val_loss": [], "val_accuracy": []}
+    best, best_loss, waited = copy.deepcopy(model.state_dict()), np.inf, 0
+    bar = tqdm(range(config.epochs), desc=f"train {config.model}", unit="epoch", disable=not progress, leave=False)
+    for epoch in bar:
+        if config.sampling == "all":
+            x, y = x_all, y_all
+        else:
+            x, y = sample_windows(points, y_video, config, rng)
+        if config.augment is not None:
+            x = config.augment(x, rng)
+            keep = coverage(x) >= MIN_COVERAGE
+            x, y = x[keep], y[keep]
+        xt, yt = torch.from_numpy(bundle.features(x)), torch.from_numpy(y)
+        model.train()
+        order = torch.from_numpy(rng.permutation(len(xt)))
+        total = 0.0
+        for i in range(0, len(order), config.batch_size):
+            idx = order[i : i + config.batch_size]
+            opt.zero_grad()
+            loss = loss_fn(model(xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        sched.step()
+        history["train_loss"].append(total / len(order))
+        if not val:
+            continue
+        model.eval()
+        with torch.no_grad():
+            logits = torch.cat([model(xv_t[i : i + 1024]) for i in range(0, len(xv_t), 1024)])
+            val_loss = float(loss_fn(logits, yv_t))
+        history["val_loss"].append(val_loss)
+        history["val_accuracy"].append(float((logits.argmax(1) == yv_t).float().mean()))
+        bar.set_postfix(loss=f"{history['train_loss'][-1]:.3f}", val_loss=f"{val_loss:.3f}",
+                        val_acc=f"{history['val_accuracy'][-1]:.3f}")  # fmt: skip
+        if val_loss < best_loss - 1e-4:
+            best, best_loss, waited = copy.deepcopy(model.state_dict()), val_loss, 0
+            history["best_epoch"] = epoch + 1
+        else:
+            waited += 1
+            if waited >= config.patience:
+                break
+    if val:
+        model.load_state_dict(best)
+        model.eval()
+        bundle.temperature = fit_temperature(bundle.logits(xv), yv)
+    else:
+        history["best_epoch"] = len(history["train_loss"])
+    model.eval()
+    history["epochs_run"] = len(history["train_loss"])
+    history["train_seconds"] = time.perf_counter() - started
+    return bundle, history
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature T minimising the negative log-likelihood of softmax(logits / T) (Guo et al. 2017)."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(log_t: float) -> float:
+        p = softmax(logits / np.exp(log_t))
+        return float(-np.log(np.maximum(p[np.arange(len(y)), y], 1e-12)).mean())
+
+    return float(np.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x))
+
+
+# --- the whole job -----------------------------------------------------------------------------------
+
+
+def train_bundle(sequences: list[PoseSequence], config: TrainConfig, progress: bool = True,
+                 split: str = "source") -> tuple[ModelBundle, dict, dict]:  # fmt: skip
+    """Split (by source/video, or ``split="frame"``: the leaky random frame split, only to show the
+    leak), fit, calibrate and evaluate on the held-out part. Returns (bundle, metrics, history)."""
+    from .dataset import grouped_split
+    from .evaluate import evaluate
+
+    labels = sorted({s.meta["exercise"] for s in sequences})
+    if split == "frame":
+        train, held = _frame_split(sequences, config.val_fraction, config.seed)
+    else:
+        try:
+            tr, te = grouped_split(sequences, config.val_fraction, config.seed)
+        except ValueError as exc:
+            raise WorkoutError(f"cannot split the data by source or video: {exc}") from None
+        train, held = [sequences[i] for i in tr], [sequences[i] for i in te]
+    bundle, history = fit(train, held, labels, config, progress)
+    metrics = evaluate(bundle, held)
+    metrics["split"] = {"kind": split, "train_videos": len(train), "validation_videos": len(held)}
+    bundle.metrics = metrics
+    return bundle, metrics, history
+
+
+def _frame_split(sequences: list[PoseSequence], fraction: float, seed: int):
+    """Each video's frames dealt at random into train and validation (what the original design did).
+    The frames of each part are renumbered consecutively, so that a per-frame model sees them all."""
+    rng = np.random.default_rng(seed)
+    train, held = [], []
+    for s in sequences:
+        mask = rng.random(len(s)) < fraction
+        for part, m in ((train, ~mask), (held, mask)):
+            if m.any():
+                idx = np.flatnonzero(m)
+                part.append(PoseSequence(s.landmarks[idx], s.fps, None, None, dict(s.meta)))
+    return train, held

@@ -1,0 +1,114 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from toy import toy_sequences, toy_table
+from workout_analysis import WorkoutError
+from workout_analysis.bundle import load_bundle, softmax
+from workout_analysis.evaluate import ece, evaluate
+from workout_analysis.train import TrainConfig, fit, fit_temperature, load_training_sequences, train_bundle
+
+FAST = {"epochs": 4, "windows_per_class": 40, "hop": 10}
+
+
+def test_sequence_model_learns_the_toy_task_and_a_rerun_gives_the_same_numbers():
+    seqs = toy_sequences(6)
+    config = TrainConfig.for_model("tcn", **FAST)
+    a, metrics_a, _ = train_bundle(seqs, config, progress=False)
+    b, metrics_b, _ = train_bundle(seqs, config, progress=False)
+    assert metrics_a["video_accuracy"] == 1.0 and metrics_a["window_accuracy"] > 0.9
+    assert metrics_a == metrics_b
+    for (k, va), vb in zip(a.model.state_dict().items(), b.model.state_dict().values()):
+        assert np.array_equal(va.numpy(), vb.numpy()), k
+
+
+def test_split_keeps_every_source_on_one_side():
+    seqs = toy_sequences(6)
+    from workout_analysis.dataset import grouped_folds, split_groups
+
+    groups = split_groups(seqs)
+    for train, test in grouped_folds(seqs, 3):
+        assert not set(groups[train]) & set(groups[test])
+        assert {seqs[i].meta["exercise"] for i in test} == {"arm_raise", "squat"}  # stratified
+
+
+def test_original_mlp_recipe_is_the_designs():
+    config = TrainConfig.for_model("mlp")
+    assert (config.features, config.window, config.batch_size, config.epochs, config.patience) == ("raw99", 1, 32, 80, 5)
+    assert (config.lr, config.step_size, config.gamma, config.augment) == (1e-3, 10, 0.5, None)
+    bundle, history = fit(toy_sequences(2), toy_sequences(1, seed=50), ["arm_raise", "squat"],
+                          TrainConfig.for_model("mlp", epochs=2), progress=False)  # fmt: skip
+    layers = [m for m in bundle.model.net if hasattr(m, "weight")]
+    assert [tuple(m.weight.shape) for m in layers] == [(512, 99), (256, 512), (128, 256), (2, 128)]
+    assert history["epochs_run"] == 2 and len(history["val_loss"]) == 2
+
+
+def test_temperature_scaling_lowers_calibration_error_on_held_out_data():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 4000)
+    logits = rng.normal(0, 1, (4000, 4))
+    logits[np.arange(4000), y] += 1.5  # right about 2/3 of the time...
+    logits *= 4  # ...but far too sure of itself
+    fit_half, test_half = slice(0, 2000), slice(2000, None)
+    t = fit_temperature(logits[fit_half], y[fit_half])
+    before = ece(softmax(logits[test_half]), y[test_half])
+    after = ece(softmax(logits[test_half] / t), y[test_half])
+    assert t > 2 and after < before / 3
+
+
+def test_evaluate_counts_videos_and_classes():
+    seqs = toy_sequences(3)
+    bundle, _ = fit(seqs, None, ["arm_raise", "squat"], TrainConfig.for_model("tcn", **FAST), progress=False)
+    m = evaluate(bundle, toy_sequences(2, seed=77))
+    assert m["videos"] == 4 and set(m["per_class"]) == {"arm_raise", "squat"}
+    assert np.asarray(m["confusion"]).sum() == 4 and 0 <= m["ece"] <= 1
+
+
+@pytest.mark.slow
+def test_cli_train_writes_bundle_metrics_and_plots(tmp_path):
+    table = tmp_path / "landmarks.parquet"
+    toy_table(toy_sequences(5)).to_parquet(table)
+    out = tmp_path / "model"
+    run = subprocess.run([sys.executable, "-m", "workout_analysis.cli", "train", str(table), "-o", str(out),
+                          "--model", "mlp", "--epochs", "3", "--quiet"], capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert {p.name for p in out.iterdir()} == {"bundle.json", "weights.safetensors", "metrics.json",
+                                               "learning_curves.png", "confusion_matrix.png"}  # fmt: skip
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"video_accuracy", "video_macro_f1", "window_accuracy", "per_class", "history"} <= set(metrics)
+    assert load_bundle(out).kind == "mlp" and "video accuracy" in run.stdout
+
+
+@pytest.mark.parametrize("name, content", [("empty.csv", ""), ("bad.csv", "not,a,table\n1,2,3\n"),
+                                           ("bad.parquet", "PAR1 not really"), ("notes.txt", "hello")])  # fmt: skip
+def test_bad_landmark_tables_are_errors_naming_the_file(tmp_path, name, content):
+    bad = tmp_path / name
+    bad.write_text(content)
+    with pytest.raises(WorkoutError, match=name) as err:
+        load_training_sequences(bad)
+    assert "\n" not in str(err.value)
+
+
+def test_cli_reports_a_bad_table_in_one_line_and_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,a,table\n1,2,3\n")
+    run = subprocess.run([sys.executable, "-m", "workout_analysis.cli", "train", str(bad), "-o", str(tmp_path / "m")],
+                         capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 2 and "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    assert "bad.csv" in run.stderr and not (tmp_path / "m").exists()
+
+
+def test_original_csv_trains_too(tmp_path):
+    from workout_analysis.sequence import ORIGINAL_CSV_COLUMNS
+
+    import pandas as pd
+
+    rows = [pd.DataFrame(s.xyz.reshape(len(s), 99), columns=list(ORIGINAL_CSV_COLUMNS)).assign(label=s.meta["exercise"])
+            for s in toy_sequences(3)]  # fmt: skip
+    path = tmp_path / "pose_landmarks_dataset.csv"
+    pd.concat(rows).to_csv(path, index=False)
+    seqs = load_training_sequences(path)
+    assert [s.meta["exercise"] for s in seqs] == ["arm_raise", "squat"]  # consecutive rows of a label: one run
