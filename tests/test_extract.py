@@ -185,3 +185,15 @@ def test_folder_without_videos_is_an_error(tmp_path: Path) -> None:
         find_videos(tmp_path)
     with pytest.raises(WorkoutError, match="not a folder"):
         find_videos(tmp_path / "missing")
+
+
+def test_same_clip_in_two_folders_is_extracted_once(tmp_path: Path) -> None:
+    name = "squat/spotter__ezgif-82e53c7736a3c4fc.mp4"
+    data = make_data_dir(tmp_path / "data", {name: 26}, index=False)
+    (data / "goblet_squat").mkdir()
+    (data / "goblet_squat" / "copy.mp4").symlink_to(shared_path("videos", name))
+    summary = extract_folder(data, tmp_path / "t.parquet", settings=ExtractSettings(stride=5), workers=2, progress=False)
+    assert (summary.videos, summary.extracted, summary.frames) == (2, 1, 12)
+    assert len(list((tmp_path / "t.parquet.cache").glob("*.npz"))) == 1
+    table = pd.read_parquet(tmp_path / "t.parquet")
+    assert sorted(table["exercise"].unique()) == ["goblet_squat", "squat"]

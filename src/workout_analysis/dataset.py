@@ -279,17 +279,18 @@ def extract_folder(
 
     model, mediapipe = model_id(), mediapipe_version()
     entries = {item: cache / f"{cache_key(file_hash(item.path), settings, model, mediapipe)}.npz" for item in items}
-    todo = [item for item in items if not entries[item].is_file()]
+    # One job per cache entry: a clip copied into two folders is extracted once.
+    todo = list({entries[item]: item for item in reversed(items) if not entries[item].is_file()}.values())
     # Longest first, so that the last videos to finish are short ones and no worker idles long.
     expected = {item: -(-header_frame_count(item.path) // settings.stride) for item in todo}
     todo.sort(key=lambda item: -expected[item])
     summary = ExtractSummary(output)
-    failed: dict[VideoItem, str] = {}
+    failed: dict[Path, str] = {}  # cache entry -> why it could not be made
 
     with tqdm(total=sum(expected.values()), unit="frame", desc="extract", disable=not progress, smoothing=0.05) as bar:
         def finish(item: VideoItem, error: str | None) -> None:
             if error is not None:
-                failed[item] = error
+                failed[entries[item]] = error
                 log(f"skipped: {error}")
             else:
                 summary.extracted += 1
@@ -305,15 +306,20 @@ def extract_folder(
 
     tables = []
     for item in items:
-        if item in failed:
+        if entries[item] in failed:
+            summary.failed.append(failed[entries[item]])
             continue
-        seq = load_sequence(entries[item])
+        try:
+            seq = load_sequence(entries[item])
+        except WorkoutError as exc:  # only a disk fault can do this to an atomically written entry
+            entries[item].unlink(missing_ok=True)
+            summary.failed.append(f"{item.path}: its cache entry was unreadable and is removed, run again ({exc})")
+            continue
         if "truncated" in seq.meta:
             summary.warnings.append(str(seq.meta["truncated"]))
         if not seq.has_pose.any():
             summary.warnings.append(f"{item.path}: no person found in any frame")
         tables.append(sequence_rows(seq, item, settings.stride))
-    summary.failed = [failed[item] for item in items if item in failed]
     if not tables:
         raise WorkoutError(f"{data_dir}: no video could be extracted ({len(summary.failed)} failed)")
     table = pd.concat(tables, ignore_index=True)
