@@ -14,14 +14,16 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..sequence import LANDMARK_INDEX, MIRROR_INDEX, NUM_LANDMARKS
-from .skeleton import unit
+from .skeleton import cross, unit
 
 VIEWS: tuple[str, ...] = ("front", "side", "45", "back", "high", "low")
 FRAME_SIZES = {"landscape": ((960, 540), (1280, 720), (640, 480), (960, 720)), "portrait": ((540, 960), (720, 1280), (480, 854))}
 
 _L = LANDMARK_INDEX
 _EXTREMITY = [_L[n] for n in _L if any(k in n for k in ("wrist", "pinky", "index", "thumb", "ankle", "heel", "foot"))]
-_FACE = [i for i in range(11)]
+_FACE = list(range(11))
+_LEFT = [i for n, i in _L.items() if n.startswith("left")]
+_RIGHT = [i for n, i in _L.items() if n.startswith("right")]
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def sample_camera(rng: np.random.Generator, view: str, points: np.ndarray) -> Ca
     focal = height / (2 * np.tan(np.radians(rng.uniform(45, 70)) / 2)) if not portrait else width / (2 * np.tan(np.radians(rng.uniform(45, 70)) / 2))
     # Distance so that the body's extent over the sequence fills a fraction of the frame.
     rot = _rotation(azimuth, elevation, 0.0)
-    centre = np.nanmean(points.reshape(-1, 3), axis=0)
+    centre = points.reshape(-1, 3).mean(axis=0)
     local = (points.reshape(-1, 3) - centre) @ rot.T
     extent_x, extent_y = np.ptp(local[:, 0]) + 0.1, np.ptp(local[:, 1]) + 0.1
     fill = rng.uniform(0.45, 0.9) if rng.random() > 0.1 else rng.uniform(1.0, 1.3)  # sometimes partly out of frame
@@ -77,8 +79,8 @@ def _rotation(azimuth: float, elevation: float, roll: float) -> np.ndarray:
     az, el = np.radians(azimuth), np.radians(elevation)
     position = np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)])  # camera seen from the body
     forward = -position
-    right = unit(np.cross(forward, [0.0, 1.0, 0.0]))
-    down = np.cross(forward, right)
+    right = unit(cross(forward, [0.0, 1.0, 0.0]))
+    down = cross(forward, right)
     r = np.radians(roll)
     right, down = np.cos(r) * right + np.sin(r) * down, -np.sin(r) * right + np.cos(r) * down
     return np.stack([right, down, forward])
@@ -92,13 +94,17 @@ def project(points: np.ndarray, cam: Camera) -> tuple[np.ndarray, np.ndarray]:
     """
     rot = _rotation(cam.azimuth, cam.elevation, cam.roll)
     hips = (points[:, _L["left_hip"]] + points[:, _L["right_hip"]]) / 2
-    centre = np.nanmean(points.reshape(-1, 3), axis=0)
+    centre = points.reshape(-1, 3).mean(axis=0)
     cam_pts = (points - centre) @ rot.T
     cam_pts[..., 2] += cam.distance
     depth = np.maximum(cam_pts[..., 2], 0.1)
     image = np.empty_like(cam_pts)
-    image[..., 0] = cam.centre_x + cam.focal * cam_pts[..., 0] / depth / cam.width
-    image[..., 1] = cam.centre_y + cam.focal * cam_pts[..., 1] / depth / cam.height
+    image[..., 0] = cam.focal * cam_pts[..., 0] / depth / cam.width
+    image[..., 1] = cam.focal * cam_pts[..., 1] / depth / cam.height
+    # Put the middle of the body's extent over the whole sequence where the camera aims.
+    for axis, target in ((0, cam.centre_x), (1, cam.centre_y)):
+        low, high = np.percentile(image[..., axis], [1, 99])
+        image[..., axis] += target - (low + high) / 2
     hip_depth = (cam_pts[:, _L["left_hip"], 2] + cam_pts[:, _L["right_hip"], 2])[:, None] / 2
     image[..., 2] = (cam_pts[..., 2] - hip_depth) * cam.focal / hip_depth / cam.width
     world = (points - hips[:, None]) @ rot.T
@@ -114,8 +120,9 @@ def detector_noise(rng: np.random.Generator, image: np.ndarray, world: np.ndarra
     """
     t = len(image)
     image, world = image.copy(), world.copy()
+    occluded = _occlusion(world)
     # Pixel scale of the person: jitter is a fraction of the torso's size in the image.
-    torso = np.nanmedian(np.linalg.norm(image[:, _L["left_shoulder"], :2] - image[:, _L["left_hip"], :2], axis=-1))
+    torso = np.median(np.linalg.norm(image[:, _L["left_shoulder"], :2] - image[:, _L["left_hip"], :2], axis=-1))
     sigma = np.full(NUM_LANDMARKS, 0.012 * level * rng.uniform(0.5, 1.5))
     sigma[_EXTREMITY] *= 2.0
     sigma[_FACE] *= 0.6
@@ -124,11 +131,9 @@ def detector_noise(rng: np.random.Generator, image: np.ndarray, world: np.ndarra
     image += jitter
     world += jitter * (0.5 / max(torso, 1e-3))  # about a torso of 0.5 m
 
-    # Visibility: near-certain for clear landmarks, low for those behind the body or outside the frame.
-    depth_rel = image[..., 2] / max(torso, 1e-3)  # > 0: farther than the hips
-    occluded = np.clip((depth_rel - 0.15) / 0.6, 0, 1)
+    # Visibility: near-certain for clear landmarks, low for those hidden by the body or outside the frame.
     outside = np.clip(np.maximum(np.abs(image[..., 0] - 0.5), np.abs(image[..., 1] - 0.5)) - 0.5, 0, 0.2) / 0.2
-    vis = 0.995 - 0.7 * occluded - 0.9 * outside - 0.05 * rng.random((t, NUM_LANDMARKS))
+    vis = 0.995 - 0.75 * occluded * rng.uniform(0.8, 1.0) - 0.9 * outside - 0.05 * rng.random((t, NUM_LANDMARKS))
     vis = np.clip(vis, 0.01, 1.0)
     # Occluded landmarks wander: a slow random walk scaled by how hidden they are.
     drift = np.cumsum(rng.normal(0, 0.004 * level, (t, NUM_LANDMARKS, 2)), axis=0) * torso
@@ -153,6 +158,25 @@ def detector_noise(rng: np.random.Generator, image: np.ndarray, world: np.ndarra
             world[sl] = np.nan
             events["dropouts"].append([sl.start, sl.stop - 1])
     return landmarks, world, events
+
+
+def _occlusion(world: np.ndarray) -> np.ndarray:
+    """(T, 33) in [0, 1]: how hidden each landmark is behind the body, from camera-aligned world coordinates.
+
+    The side of the body turned away from the camera (its shoulder and hip farther than the other
+    side's) is hidden in proportion to how far it is turned; the face is hidden when seen from behind.
+    """
+    z = world[..., 2]
+    width = np.median(np.linalg.norm(world[:, _L["left_shoulder"]] - world[:, _L["right_shoulder"]], axis=-1))
+    far_left = (z[:, _L["left_shoulder"]] + z[:, _L["left_hip"]] - z[:, _L["right_shoulder"]] - z[:, _L["right_hip"]]) / 2
+    turn = far_left / max(width, 1e-3)
+    occ = np.zeros_like(z)
+    occ[:, _LEFT] = np.clip((turn[:, None] - 0.3) / 0.6, 0, 1)
+    occ[:, _RIGHT] = np.clip((-turn[:, None] - 0.3) / 0.6, 0, 1)
+    ears = (z[:, _L["left_ear"]] + z[:, _L["right_ear"]]) / 2
+    back = np.clip((z[:, _L["nose"]] - ears) / 0.08, 0, 1)[:, None]
+    occ[:, _FACE] = np.maximum(occ[:, _FACE], back)
+    return occ
 
 
 def _correlated(rng: np.random.Generator, shape: tuple[int, ...], rho: float) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..sequence import PoseSequence
 from .camera import VIEWS, detector_noise, project, sample_camera
-from .motions import MOTIONS, Ctx, stand
+from .motions import MOTIONS, Ctx, arms_down
 from .skeleton import assemble, sample_body
 from .timing import PHASES, Schedule, schedule
 
@@ -119,8 +119,8 @@ def generate(
         raise ValueError(f"{exercise} cannot show fault {bad[0]!r} (it can show: {allowed})")
     if view is not None and view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; choose from {', '.join(VIEWS)}")
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, zlib.crc32(exercise.encode())]).spawn(7)]
-    r_body, r_time, r_fault, r_motion, r_cam, r_noise, r_rest = streams
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, zlib.crc32(exercise.encode())]).spawn(6)]
+    r_body, r_time, r_fault, r_motion, r_cam, r_noise = streams
 
     body = sample_body(r_body)
     tempo = r_time.uniform(*motion.tempo)
@@ -142,9 +142,8 @@ def generate(
     weights = {f: _fault_weight(sched, reps_f, motion.hold) for f, reps_f in affected.items()}
     ctx = Ctx(body, r_motion, sched.progress, t, side, weights)
     pose = motion.build(ctx)
-    if motion.setup and sched.bounds:
-        rest = stand(Ctx(body, r_rest, sched.progress, t, side))
-        pose = rest.blend(pose, _setup_weight(sched))
+    if motion.setup and sched.bounds:  # the arms come up into position before the first rep, down after the last
+        pose = arms_down(pose).blend(pose, _setup_weight(sched))
     points = assemble(body, pose)
 
     view = view or str(r_cam.choice(motion.views, p=_view_weights(len(motion.views))))

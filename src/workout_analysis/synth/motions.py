@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .skeleton import SIDE_SIGN, SIDES, Body, Pose, assemble, direction, limb_angles, rotate, two_bone, unit
+from .skeleton import (SIDE_SIGN, SIDES, Body, Pose, assemble, cross, direction, limb_angles, neck_and_shoulder_axis,
+                       rotate, two_bone, unit)  # fmt: skip
 from ..sequence import LANDMARK_INDEX
 
 X, Y, Z = np.eye(3)
@@ -82,13 +83,13 @@ def trunk_frame(pose: Pose) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(left, up, forward) unit axes of the upper body."""
     up = unit(pose.trunk)
     left = unit(pose.shoulder_left - np.sum(pose.shoulder_left * up, -1, keepdims=True) * up)
-    return left, up, np.cross(left, up)
+    return left, up, cross(left, up)
 
 
 def pelvis_frame(pose: Pose, up: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     up = unit(np.broadcast_to(up, pose.pelvis.shape))
     left = unit(pose.pelvis_left - np.sum(pose.pelvis_left * up, -1, keepdims=True) * up)
-    return left, up, np.cross(left, up)
+    return left, up, cross(left, up)
 
 
 def arm(pose: Pose, side: str, flex, abd, elbow, rot=0.0, pron=0.0) -> Pose:
@@ -108,7 +109,8 @@ def hip_pos(b: Body, pose: Pose, side: str) -> np.ndarray:
 
 
 def shoulder_pos(b: Body, pose: Pose, side: str) -> np.ndarray:
-    return assemble(b, pose)[:, _L[f"{side}_shoulder"]]
+    neck, axis = neck_and_shoulder_axis(b, pose)
+    return neck + SIDE_SIGN[side] * b.shoulder_width / 2 * axis
 
 
 def leg_ik(b: Body, pose: Pose, side: str, ankle: np.ndarray, pole: np.ndarray) -> Pose:
@@ -190,6 +192,19 @@ def prone_body(c: Ctx, incline: np.ndarray, sag: np.ndarray | float = 0.0) -> Po
     return pin(c.body, pose, ("left_foot_index", "right_foot_index"), np.zeros(3))
 
 
+def arms_down(pose: Pose) -> Pose:
+    """Arms hanging relaxed at the sides (before taking the weight, after putting it down)."""
+    for side in SIDES:
+        pose = arm(pose, side, 5, 10, 15)
+    return pose
+
+
+def hands_on_hips(pose: Pose) -> Pose:
+    for side in SIDES:
+        pose = arm(pose, side, 5, 40, 100, rot=-30)
+    return pose
+
+
 def alternate(c: Ctx, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Split a progress-driven value between the limbs: the working side moves, the other rests at 0."""
     return np.where(c.side > 0, left, 0.0), np.where(c.side < 0, right, 0.0)
@@ -216,12 +231,14 @@ def squat(c: Ctx) -> Pose:
         pose = leg_ik(b, pose, side, ankle, np.stack([sg * out, np.zeros_like(p), np.ones_like(p)], -1))
         foot = rotate(np.broadcast_to(rotate(Z, Y, sg * toe), (len(p), 3)), X, heel)
         pose = pose.set(**{f"{side}_foot": foot})
-    style = c.rng.integers(3)
+    style = c.rng.choice(4, p=[0.4, 0.3, 0.15, 0.15])
+    if style == 3:
+        return hands_on_hips(pose)
     for side in SIDES:
         if style == 0:  # arms out in front for balance
-            pose = arm(pose, side, 20 + 65 * p, 10, 10, pron=60)
-        elif style == 1:  # barbell on the back
-            pose = arm(pose, side, -15, 65, 115, rot=80)
+            pose = arm(pose, side, c.u(30, 60) + c.u(20, 50) * p, 10, c.u(5, 20), pron=60)
+        elif style == 1:  # barbell on the back: elbows down and back, hands beside the shoulders
+            pose = arm(pose, side, -10, c.u(55, 80), c.u(80, 115), rot=80)
         else:  # goblet / hands at the chest
             pose = arm(pose, side, 25 + 10 * p, 15, 140, rot=-20)
     return pose
@@ -247,12 +264,15 @@ def lunge(c: Ctx) -> Pose:
         pose = leg_ik(b, pose, side, ankle, _tile(Z, len(p)))
         pose = pose.set(**{f"{side}_foot": rotate(_tile(Z, len(p)), X, heel)})
         pose = arm(pose, side, 5 + 10 * depth, 10, 15)
-    return pose
+    return hands_on_hips(pose) if c.rng.random() < 0.4 else pose
 
 
-def _hinge(c: Ctx, lean_max: float, shin_max: float, thigh_max: float, hands_down: bool = True) -> Pose:
-    """Hip hinge from standing (p=0) to bent over (p=1), feet planted, arms hanging straight down."""
-    b, p = c.body, c.p
+def _hinge(c: Ctx, lean_max: float, shin_max: float, thigh_max: float, hands_down: bool = True,
+           held: bool = False) -> Pose:  # fmt: skip
+    """Hip hinge from standing (p=0) to bent over (p=1), feet planted, arms hanging straight down.
+
+    held: stay bent over whatever the progress (the base posture of a bent-over row)."""
+    b, p = c.body, (np.ones_like(c.p) if held else c.p)
     pose = stand(c)
     round_back = c.w("rounded_back") * p
     s, phi = np.radians(shin_max * p), np.radians(thigh_max * p)
@@ -316,7 +336,7 @@ def _press_lying(c: Ctx, incline: float) -> Pose:
     inc = np.radians(incline)
     trunk_dir = np.array([0.0, np.sin(inc), -np.cos(inc)])
     pose = pose.set(pelvis=np.array([0.0, bench + 0.1, 0.0]) - 0 * trunk_dir, trunk=_tile(trunk_dir, n))
-    ceiling = np.cross(X, trunk_dir) * -1  # perpendicular to the trunk, away from the bench
+    ceiling = cross(X, trunk_dir)  # perpendicular to the trunk, away from the bench
     pose = pose.set(face=_tile(unit(ceiling - 0.3 * trunk_dir), n), head=_tile(unit(trunk_dir + 0.25 * ceiling), n))
     grip = c.u(0.75, 1.0) * b.shoulder_width
     depth = c.u(0.85, 1.0)
@@ -363,15 +383,18 @@ def push_up(c: Ctx) -> Pose:
 
 
 def plank(c: Ctx) -> Pose:
-    b = c.body
-    incline = np.degrees(np.arcsin(b.upper_arm * 0.95 / (b.leg + b.trunk))) + c.wobble(1.0)
+    """Forearm plank (upper arms vertical, forearms on the floor) or high plank on straight arms."""
+    b, n = c.body, len(c.p)
+    high = bool(c.rng.random() < 0.35)
+    support = (b.arm * 0.95 if high else b.upper_arm + 0.03) + c.wobble(0.01)
+    incline = np.degrees(np.arcsin(support / (b.leg + b.trunk + 0.05)))
     sag = 12 * c.w("hips_sagging") - 14 * c.w("hips_piked") + c.u(-2, 2)
     pose = prone_body(c, incline, sag)
     for side in SIDES:
         sg = SIDE_SIGN[side]
-        elbow = shoulder_pos(b, pose, side) * [1, 0, 1] + [0, 0.03, 0.0]
-        wrist = elbow + [-sg * 0.05, 0, b.forearm * 0.98]
-        pose = arm_ik(b, pose, side, wrist, unit(-Y), thumb=_tile(Y, len(c.p)))
+        fore = direction(0, 0) if high else unit(direction(90 + c.u(-5, 10), -sg * c.u(5, 20)))
+        pose = pose.set(**{f"{side}_upper": direction(c.u(-8, 8), sg * c.u(0, 6)), f"{side}_fore": _tile(fore, n) if fore.ndim == 1 else fore,
+                           f"{side}_thumb": _tile(Y if not high else Z, n)})  # fmt: skip
     return pose
 
 
@@ -386,7 +409,7 @@ def mountain_climber(c: Ctx) -> Pose:
         pose = arm_ik(b, pose, side, hand, unit(-Z + sg * 0.3 * X), thumb=_tile(Z, len(p)))
     drive_l, drive_r = alternate(c, p, p)
     body_axis = -unit(pose.left_thigh)  # feet -> head
-    down = unit(np.cross(X, body_axis))  # toward the floor, square to the body
+    down = unit(cross(X, body_axis))  # toward the floor, square to the body
     for side, drive in (("left", drive_l), ("right", drive_r)):
         d = drive[:, None]
         thigh = unit(-body_axis * (1 - 1.8 * d) + down * 0.8 * d)  # knee driven toward the chest
@@ -402,7 +425,7 @@ def _curl(c: Ctx, pron: float) -> Pose:
     lean = -12 * swing * np.sin(np.pi * np.clip(p * 1.2, 0, 1)) + 6 * swing * (p < 0.15)
     pose = pose.set(trunk=direction(180 - lean - c.u(0, 5)))
     alt = bool(c.rng.random() < 0.4)
-    top, (pl, pr) = c.u(125, 145), (alternate(c, p, p) if alt else (p, p))
+    top, (pl, pr) = c.u(130, 155), (alternate(c, p, p) if alt else (p, p))
     for side, q in (("left", pl), ("right", pr)):
         pose = arm(pose, side, c.u(0, 8) + 10 * q + 25 * swing * q, c.u(5, 15), 8 + (top - 8) * q, rot=c.u(-5, 10), pron=pron)
     return pose
@@ -435,19 +458,17 @@ def front_raise(c: Ctx) -> Pose:
 def shoulder_press(c: Ctx) -> Pose:
     p = c.p
     pose = seated(c, c.u(0.45, 0.55), lean=c.u(0, 10)) if c.rng.random() < 0.5 else stand(c)
-    top = 175 - 25 * c.w("incomplete_lockout")
     for side in SIDES:
-        abd = c.u(75, 90) + (top - 85) * p
-        pose = arm(pose, side, c.u(5, 25), abd, c.u(95, 115) * (1 - p) + 8 * p + 30 * c.w("incomplete_lockout"), rot=85, pron=80)
+        abd = c.u(75, 90) + (175 - 85) * p
+        pose = arm(pose, side, c.u(5, 25), abd, c.u(95, 115) * (1 - p) + 8 * p, rot=85, pron=80)
     return pose
 
 
 def tricep_pushdown(c: Ctx) -> Pose:
     pose = stand(c)
     pose = pose.set(trunk=direction(180 - c.u(5, 20)))
-    end = 8 + 30 * c.w("incomplete_lockout")
     for side in SIDES:
-        pose = arm(pose, side, c.u(5, 20), c.u(5, 15), c.u(90, 110) * (1 - c.p) + end * c.p, pron=80)
+        pose = arm(pose, side, c.u(5, 20), c.u(5, 15), c.u(90, 110) * (1 - c.p) + 8 * c.p, pron=80)
     return pose
 
 
@@ -461,13 +482,13 @@ def tricep_extension(c: Ctx) -> Pose:
 def tricep_dips(c: Ctx) -> Pose:
     b, p = c.body, c.p
     pose = stand(c)
-    pose = pose.set(trunk=direction(180 - c.u(10, 25) - 8 * p))
+    pose = pose.set(trunk=direction(180 - c.u(0, 15) - 8 * p))
     depth = c.u(70, 95)
-    lock = 25 * c.w("incomplete_lockout")
+    knee = c.u(0, 90) if c.rng.random() < 0.5 else c.u(0, 15)
     for side in SIDES:
-        f = 5 + lock + depth * p
+        f = 5 + depth * p
         pose = arm(pose, side, -f, c.u(5, 15), f, pron=0)
-        pose = leg(pose, side, Y, c.u(10, 30), 3, c.u(60, 100))
+        pose = leg(pose, side, Y, c.u(0, 20), 3, knee)
     return pin(b, pose, ("left_wrist", "right_wrist"), np.array([0.0, 1.4, 0.0]))
 
 
@@ -475,9 +496,8 @@ def pull_up(c: Ctx) -> Pose:
     b, p = c.body, c.p
     pose = stand(c)
     pose = pose.set(trunk=direction(180 + c.u(5, 15) * p))
-    lock = c.w("incomplete_lockout")
     for side in SIDES:
-        pose = arm(pose, side, 10 * p, 165 - c.u(95, 110) * p - 15 * lock, 8 + c.u(105, 125) * p + 30 * lock, rot=85, pron=80)
+        pose = arm(pose, side, 10 * p, 165 - c.u(95, 110) * p, 8 + c.u(105, 125) * p, rot=85, pron=80)
         pose = leg(pose, side, Y, c.u(0, 20), 3, c.u(0, 70))
     return pin(b, pose, ("left_wrist", "right_wrist"), np.array([0.0, 2.3, 0.0]))
 
@@ -507,7 +527,7 @@ def chest_fly(c: Ctx) -> Pose:
 
 def _row(c: Ctx, lean: float, grip: float, thumb: np.ndarray) -> Pose:
     b, p = c.body, c.p
-    pose = _hinge(c, 0, c.u(15, 25), c.u(35, 50), hands_down=False)
+    pose = _hinge(c, 0, c.u(15, 25), c.u(35, 50), hands_down=False, held=True)
     trunk = direction(180 - lean + c.wobble(2.0))
     pose = pose.set(trunk=trunk, head=unit(trunk + 0.6 * Y), face=_tile(unit(Z - 0.8 * Y), len(p)))
     for side in SIDES:
@@ -525,7 +545,7 @@ def t_bar_row(c: Ctx) -> Pose:
 
 
 def barbell_row(c: Ctx) -> Pose:
-    return _row(c, c.u(35, 60), c.u(0.2, 0.3), np.array([-1.0, 0.0, 0.0]))
+    return _row(c, c.u(40, 88), c.u(0.2, 0.3), np.array([-1.0, 0.0, 0.0]))
 
 
 def leg_extension(c: Ctx) -> Pose:
@@ -542,16 +562,25 @@ def leg_extension(c: Ctx) -> Pose:
 
 
 def leg_raise(c: Ctx) -> Pose:
+    """Lying leg raise (legs from the floor to vertical) or hanging leg/knee raise from a bar."""
     b, p = c.body, c.p
     n = len(p)
+    top, knee = c.u(75, 100), c.u(0, 25)
+    hanging = bool(c.rng.random() < 0.5)
+    if hanging:
+        knee = c.u(0, 20) if c.rng.random() < 0.5 else c.u(60, 100) * p  # straight legs or knee raise
+        pose = stand(c)
+        for side in SIDES:
+            pose = arm(pose, side, 5, 165, 8, rot=85, pron=80)
+            pose = leg(pose, side, Y, 5 + (top - 5) * p, 3, knee)
+        pose = pose.set(trunk=direction(180 + c.u(0, 10) * p))
+        return pin(b, pose, ("left_wrist", "right_wrist"), np.array([0.0, 2.3, 0.0]))
     pose = lie(stand(c), -90)
     pose = pose.set(pelvis=_tile([0, 0.1, 0], n), face=_tile(Y, n), head=_tile(unit(-Z + 0.1 * Y), n))
-    top, knee = c.u(75, 95), c.u(0, 25)
+    lift = np.radians(5 + (top - 5) * p)
     for side in SIDES:
         sg = SIDE_SIGN[side]
-        thigh = direction(90 - (top - 5) * p - 5 + 0 * p, sg * 2) * [1, 1, 1]
-        thigh = np.stack([thigh[:, 0], np.abs(thigh[:, 2]) * np.sin(np.radians(5 + (top - 5) * p)), np.cos(np.radians(5 + (top - 5) * p))], -1)
-        thigh = unit(np.stack([np.full(n, sg * 0.03), np.sin(np.radians(5 + (top - 5) * p)), np.cos(np.radians(5 + (top - 5) * p))], -1))
+        thigh = unit(np.stack([np.full(n, sg * 0.03), np.sin(lift), np.cos(lift)], -1))
         shin = unit(rotate(thigh, X, -knee))
         pose = pose.set(**{f"{side}_thigh": thigh, f"{side}_shin": shin, f"{side}_foot": unit(rotate(shin, X, -80))})
         pose = arm(pose, side, 0, c.u(10, 30), 5, pron=-90)
@@ -573,6 +602,8 @@ def _trunk_curl(c: Ctx, top: float, hands: str) -> Pose:
         if hands == "head":
             ear = shoulder_pos(b, pose, side) + 0.22 * trunk_dir - sg * 0.05 * X
             pose = arm_ik(b, pose, side, ear, unit(sg * X + ceiling))
+        elif hands == "reach":  # arms straight, reaching toward the knees
+            pose = arm(pose, side, 30 + 40 * p, 10, 5, pron=80)
         else:
             other = shoulder_pos(b, pose, "right" if side == "left" else "left") + 0.08 * ceiling - 0.05 * trunk_dir
             pose = arm_ik(b, pose, side, other, unit(ceiling - trunk_dir))
@@ -580,11 +611,11 @@ def _trunk_curl(c: Ctx, top: float, hands: str) -> Pose:
 
 
 def sit_up(c: Ctx) -> Pose:
-    return _trunk_curl(c, c.u(65, 90), "head" if c.rng.random() < 0.5 else "chest")
+    return _trunk_curl(c, c.u(65, 90), str(c.rng.choice(["head", "chest", "reach"], p=[0.45, 0.35, 0.2])))
 
 
 def crunch(c: Ctx) -> Pose:
-    return _trunk_curl(c, c.u(22, 38), "head" if c.rng.random() < 0.6 else "chest")
+    return _trunk_curl(c, c.u(22, 38), str(c.rng.choice(["head", "chest", "reach"], p=[0.4, 0.2, 0.4])))
 
 
 def russian_twist(c: Ctx) -> Pose:
@@ -725,7 +756,7 @@ def donkey_kick(c: Ctx) -> Pose:
 
 def dumbbell_row(c: Ctx) -> Pose:
     b, p = c.body, c.p
-    pose = _hinge(c, 0, c.u(10, 20), c.u(35, 45), hands_down=False)
+    pose = _hinge(c, 0, c.u(10, 20), c.u(35, 45), hands_down=False, held=True)
     trunk = direction(180 - c.u(65, 85))
     pose = pose.set(trunk=trunk, head=unit(trunk + 0.4 * Y))
     work = "left" if c.rng.random() < 0.5 else "right"

@@ -73,6 +73,14 @@ def unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
 
+def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product over the last axis (np.cross's axis juggling costs more than the arithmetic here)."""
+    a, b = np.broadcast_arrays(a, b)
+    ax, ay, az = a[..., 0], a[..., 1], a[..., 2]
+    bx, by, bz = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx], axis=-1)
+
+
 def direction(pitch: np.ndarray | float, lateral: np.ndarray | float = 0.0) -> np.ndarray:
     """Unit vector from straight down, tilted ``pitch`` deg forward (+Z) then ``lateral`` deg to the left (+X).
 
@@ -89,7 +97,7 @@ def rotate(v: np.ndarray, axis: np.ndarray, angle: np.ndarray | float) -> np.nda
     axis = np.broadcast_to(axis, np.broadcast_shapes(np.shape(v), np.shape(axis)))
     v = np.broadcast_to(v, axis.shape)
     cos, sin = np.cos(a), np.sin(a)
-    return v * cos + np.cross(axis, v) * sin + axis * np.sum(axis * v, axis=-1, keepdims=True) * (1 - cos)
+    return v * cos + cross(axis, v) * sin + axis * np.sum(axis * v, axis=-1, keepdims=True) * (1 - cos)
 
 
 def two_bone(root: np.ndarray, target: np.ndarray, l1: float, l2: float, pole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -189,23 +197,30 @@ class Pose:
         return Pose(**out)
 
 
+def neck_and_shoulder_axis(body: Body, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
+    """Mid-shoulder point and the unit left-pointing shoulder axis, per frame.
+
+    The shoulder line is kept square to the spine (a rigid torso), whatever the motion asked for.
+    """
+    trunk = unit(pose.trunk)
+    neck = pose.pelvis + (body.trunk + pose.shrug[:, None]) * trunk
+    return neck, unit(pose.shoulder_left - np.sum(pose.shoulder_left * trunk, axis=-1, keepdims=True) * trunk)
+
+
 def assemble(body: Body, pose: Pose) -> np.ndarray:
     """(T, 33, 3) landmark positions in the body frame, metres."""
     t = len(pose)
     out = np.empty((t, NUM_LANDMARKS, 3))
     L = LANDMARK_INDEX
     pl = unit(pose.pelvis_left)
-    trunk = unit(pose.trunk)
-    neck = pose.pelvis + (body.trunk + pose.shrug[:, None]) * trunk
-    # The shoulder line is square to the spine (a rigid torso), whatever the motion asked for.
-    shoulder_axis = unit(pose.shoulder_left - np.sum(pose.shoulder_left * trunk, axis=-1, keepdims=True) * trunk)
+    neck, shoulder_axis = neck_and_shoulder_axis(body, pose)
     for side in SIDES:
         s = SIDE_SIGN[side]
         hip = pose.pelvis + s * body.hip_width / 2 * pl
         knee = hip + body.thigh * getattr(pose, f"{side}_thigh")
         ankle = knee + body.shin * getattr(pose, f"{side}_shin")
         foot = unit(getattr(pose, f"{side}_foot"))
-        sole = -unit(np.cross(foot, pl))  # toward the sole
+        sole = -unit(cross(foot, pl))  # toward the sole
         out[:, L[f"{side}_hip"]] = hip
         out[:, L[f"{side}_knee"]] = knee
         out[:, L[f"{side}_ankle"]] = ankle
@@ -228,7 +243,7 @@ def assemble(body: Body, pose: Pose) -> np.ndarray:
     # Head: an orthonormal frame from the neck direction and where the face points.
     up = unit(pose.head)
     fwd = unit(pose.face - np.sum(pose.face * up, axis=-1, keepdims=True) * up + 1e-9)
-    left = np.cross(up, fwd)
+    left = cross(up, fwd)
     centre = neck + body.neck * up
     scale = body.height / 1.72
     for name, (x, y, z) in _FACE.items():

@@ -60,7 +60,7 @@ def schedule(
     def add(seconds: float, start: float, stop: float, phase: int, rep: int, skew: float = 0.0) -> None:
         pieces.append((max(1, int(round(seconds * fps))), start, stop, phase, rep, skew))
 
-    add(rng.uniform(0.5, 1.5) * lead[0], 0.0, 0.0, REST, -1)
+    add(rng.uniform(0.0, 1.5) * lead[0], 0.0, 0.0, REST, -1)  # clips are often trimmed close to the set
     level = 0.0
     for i in range(reps):
         length = tempo * rng.normal(1.0, 0.08) * (1 + fatigue * i / max(reps - 1, 1))
@@ -71,8 +71,8 @@ def schedule(
         level = near[i]
         if i < reps - 1:
             add(length * hold_near * rng.uniform(0.0, 2.0), level, level, REST, -1)
-    add(rng.uniform(0.3, 0.7) * lead[1], level, level, REST, -1)
-    add(rng.uniform(0.5, 1.0) * lead[1], level, 0.0, REST, -1)  # racking / returning to rest
+    add(rng.uniform(0.0, 0.7) * lead[1], level, level, REST, -1)
+    add(rng.uniform(0.2, 1.0) * lead[1], level, 0.0, REST, -1)  # racking / returning to rest
 
     progress, rep, phase, bounds = [], [], [], []
     start = 0

@@ -1,0 +1,160 @@
+"""Realism of the synthetic generator: joint-angle distributions, synthetic vs real, per exercise.
+
+Reads real landmarks (the extract table of the shared videos, or a folder of extracted .npz
+sequences), generates N synthetic sets per exercise that has real clips, and compares the per-frame
+2D joint angles (``features.sequence_angles``, left and right pooled) of the two:
+
+    .venv/bin/python scripts/synth_realism.py --real /work/cache/shared_videos.parquet --out docs/img
+
+Writes one figure per group of exercises (overlaid histograms; ``docs/img/synth_realism_*.png``),
+prints a Markdown table of percentiles and the 1-D Wasserstein distance (degrees) per exercise and
+angle, and writes the same numbers as JSON beside the figures' folder (``--json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from scipy.stats import wasserstein_distance  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from workout_analysis.features import ANGLE_NAMES, sequence_angles  # noqa: E402
+from workout_analysis.fileio import atomic_path, atomic_write_text  # noqa: E402
+from workout_analysis.sequence import PoseSequence, load_sequence, sequences_from_table  # noqa: E402
+from workout_analysis.synth import SYNTH_EXERCISES, generate  # noqa: E402
+
+# Angle groups compared: left and right pooled (a video shows either side).
+GROUPS = {"elbow": ("left_elbow", "right_elbow"), "shoulder": ("left_shoulder", "right_shoulder"),
+          "hip": ("left_hip", "right_hip"), "knee": ("left_knee", "right_knee"), "trunk_lean": ("trunk_lean",)}  # fmt: skip
+MIN_VISIBILITY = 0.5  # joints whose three landmarks are all at least this visible
+
+
+def load_real(path: Path) -> dict[str, list[PoseSequence]]:
+    """Real sequences by exercise, from an extract .parquet table or a folder of .npz sequences."""
+    if path.suffix == ".parquet":
+        import pandas as pd
+
+        seqs = sequences_from_table(pd.read_parquet(path))
+        for s in seqs:  # the table does not carry the frame size: take it from the shared videos' index
+            s.meta.update(_frame_size(s.meta["path"]))
+    else:
+        seqs = [load_sequence(p) for p in sorted(path.glob("*.npz"))]
+        for s in seqs:
+            s.meta.setdefault("exercise", Path(s.meta["source"]).parent.name)
+    by_class: dict[str, list[PoseSequence]] = defaultdict(list)
+    for s in seqs:
+        by_class[s.meta["exercise"]].append(s)
+    return by_class
+
+
+def _frame_size(video_path: str) -> dict[str, int]:
+    import csv
+
+    index = Path(video_path).parents[1] / "INDEX.tsv"
+    if not index.is_file():
+        return {}
+    with open(index, newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            if video_path.endswith(row["file"]):
+                return {"width": int(row["width"]), "height": int(row["height"])}
+    return {}
+
+
+def angle_samples(seqs: list[PoseSequence]) -> dict[str, np.ndarray]:
+    """Per group, all frames' angles in degrees where the joint's landmarks are visible."""
+    from workout_analysis.features import JOINT_ANGLES
+
+    out: dict[str, list[np.ndarray]] = defaultdict(list)
+    for seq in seqs:
+        angles = sequence_angles(seq)
+        vis = np.nan_to_num(seq.visibility, nan=0.0)
+        for group, names in GROUPS.items():
+            for name in names:
+                col = angles[:, ANGLE_NAMES.index(name)]
+                if name in JOINT_ANGLES:
+                    col = col[vis[:, list(JOINT_ANGLES[name])].min(axis=1) >= MIN_VISIBILITY]
+                out[group].append(col[np.isfinite(col)])
+    return {g: np.concatenate(v) if v else np.empty(0) for g, v in out.items()}
+
+
+def compare(real: dict[str, np.ndarray], synth: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    stats = {}
+    for group in GROUPS:
+        r, s = real[group], synth[group]
+        if len(r) < 20 or len(s) < 20:
+            continue
+        stats[group] = {
+            "real_p5": float(np.percentile(r, 5)), "real_p50": float(np.median(r)), "real_p95": float(np.percentile(r, 95)),
+            "synth_p5": float(np.percentile(s, 5)), "synth_p50": float(np.median(s)), "synth_p95": float(np.percentile(s, 95)),
+            "w1": float(wasserstein_distance(r, s)),
+        }  # fmt: skip
+    return stats
+
+
+def plot(rows: list[tuple[str, dict, dict]], path: Path) -> None:
+    fig, axes = plt.subplots(len(rows), len(GROUPS), figsize=(2.6 * len(GROUPS), 1.5 * len(rows) + 0.6), squeeze=False)
+    bins = np.linspace(0, 180, 37)
+    for i, (exercise, real, synth) in enumerate(rows):
+        for j, group in enumerate(GROUPS):
+            ax = axes[i, j]
+            if len(synth[group]):
+                ax.hist(synth[group], bins=bins, density=True, color="tab:orange", alpha=0.5, label="synthetic")
+            if len(real[group]):
+                ax.hist(real[group], bins=bins, density=True, histtype="step", color="tab:blue", lw=1.5, label="real")
+            ax.set_yticks([])
+            ax.set_xticks([0, 90, 180] if i == len(rows) - 1 else [])
+            if i == 0:
+                ax.set_title(group)
+            if j == 0:
+                ax.set_ylabel(exercise, rotation=0, ha="right", va="center", fontsize=9)
+    axes[0, -1].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--real", type=Path, default=Path("/work/cache/shared_videos.parquet"))
+    parser.add_argument("--out", type=Path, default=Path("docs/img"))
+    parser.add_argument("--json", type=Path, default=Path("/work/cache/synth/realism.json"))
+    parser.add_argument("--per-exercise", type=int, default=12, help="synthetic sets per exercise")
+    parser.add_argument("--per-figure", type=int, default=9)
+    args = parser.parse_args()
+
+    real_by_class = load_real(args.real)
+    exercises = [e for e in SYNTH_EXERCISES if e in real_by_class]
+    rows, report = [], {}
+    for exercise in tqdm(exercises, desc="exercises"):
+        synth = [generate(exercise, seed=1000 + k, reps=6)[0] for k in range(args.per_exercise)]
+        real_a, synth_a = angle_samples(real_by_class[exercise]), angle_samples(synth)
+        rows.append((exercise, real_a, synth_a))
+        report[exercise] = {"real_videos": len(real_by_class[exercise]), "angles": compare(real_a, synth_a)}
+    for k in range(0, len(rows), args.per_figure):
+        plot(rows[k : k + args.per_figure], args.out / f"synth_realism_{k // args.per_figure + 1}.png")
+    atomic_write_text(args.json, json.dumps(report, indent=1))
+
+    print("| exercise | real videos | " + " | ".join(f"{g} real p5-p50-p95 / synth / W1" for g in GROUPS) + " |")
+    print("|---|---|" + "---|" * len(GROUPS))
+    for exercise, r in report.items():
+        cells = []
+        for g in GROUPS:
+            a = r["angles"].get(g)
+            cells.append("-" if a is None else f"{a['real_p5']:.0f}-{a['real_p50']:.0f}-{a['real_p95']:.0f} / "
+                         f"{a['synth_p5']:.0f}-{a['synth_p50']:.0f}-{a['synth_p95']:.0f} / **{a['w1']:.0f}**")  # fmt: skip
+        print(f"| {exercise} | {r['real_videos']} | " + " | ".join(cells) + " |")
+    w1 = [a["w1"] for r in report.values() for a in r["angles"].values()]
+    print(f"\nmean W1 over {len(w1)} exercise-angle pairs: {np.mean(w1):.1f} deg")
+
+
+if __name__ == "__main__":
+    main()
