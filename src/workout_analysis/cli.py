@@ -147,13 +147,73 @@ def run_train(args: argparse.Namespace) -> int:
 # --- analyze --------------------------------------------------------------------------------------
 
 
+LANDMARK_SUFFIXES = (".npz", ".npy", ".csv", ".parquet")
+
+
 def add_analyze(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("analyze", help="exercise, reps and form of a video or landmark file")
+    p = sub.add_parser(
+        "analyze",
+        help="exercise, reps and form of a video or landmark file",
+        description="Recognise the exercise in a video or landmark file, split it into segments, "
+        "count the repetitions and check the form. JSON schema: docs/analyze.md.",
+    )
+    p.add_argument("input", metavar="INPUT", help="a video (mp4, mov, avi, mkv, webm) or a landmark file "
+                   "(.parquet from extract, the original .csv, .npy/.npz of shape (T,33,3), (T,33,4) or (T,99))")  # fmt: skip
+    p.add_argument("--model", metavar="DIR", help="model bundle directory (default: the embedded model)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    p.add_argument("--exercise", metavar="NAME", help="skip recognition: the exercise is NAME (e.g. squat)")
+    p.add_argument("--plot", metavar="PNG", help="draw the rep signal over time, reps and flagged reps marked")
+    p.add_argument("--stride", type=int, default=1, help="use every N-th frame (default 1: all)")
+    p.add_argument("--fps", type=float, help="frame rate of a landmark file that does not record it (default 30)")
+    p.add_argument("--video-id", help="which video of a Parquet table with several")
+    p.add_argument("--min-confidence", type=float, help="below this probability a window is 'no exercise' "
+                   "(default: the one chosen on validation data, see docs/analyze.md)")  # fmt: skip
     p.set_defaults(func=run_analyze)
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    raise WorkoutError("analyze: not implemented yet")
+    import json
+    from pathlib import Path
+
+    from .analysis.classify import DecoderConfig
+    from .analysis.report import analyze, check_exercise, every_nth
+
+    if args.stride < 1:
+        raise WorkoutError(f"--stride must be 1 or more, got {args.stride}")
+    if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
+        raise WorkoutError(f"--min-confidence must be between 0 and 1, got {args.min_confidence}")
+    if args.fps is not None and not args.fps > 0:
+        raise WorkoutError(f"--fps must be positive, got {args.fps}")
+    exercise = None if args.exercise is None else check_exercise(args.exercise)
+    path = Path(args.input)
+    bundle = None
+    if exercise is None:
+        from .bundle import load_bundle
+
+        bundle = load_bundle(args.model)  # before the slow part: a bad bundle fails at once
+    if path.suffix.lower() in LANDMARK_SUFFIXES:
+        from .sequence import load_sequence
+
+        seq = every_nth(load_sequence(path, fps=args.fps, video_id=args.video_id), args.stride)
+    else:
+        from tqdm import tqdm
+
+        from .pose import extract_sequence
+        from .video import header_frame_count
+
+        total = -(-header_frame_count(path) // args.stride) or None
+        with tqdm(total=total, unit="frame", desc="finding the pose", file=sys.stderr, leave=False) as bar:
+            seq = extract_sequence(path, stride=args.stride, progress=bar.update)
+    config = DecoderConfig() if args.min_confidence is None else DecoderConfig(min_confidence=args.min_confidence)
+    result = analyze(seq, bundle, exercise, config)
+    if args.plot:
+        from .analysis.plot import plot_reps
+
+        plot_reps(seq, result.reps, result.form, args.plot)
+    if truncated := seq.meta.get("truncated"):
+        print(f"workout: warning: {truncated}", file=sys.stderr)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.to_text())
+    return 0
 
 
 # --- synth ----------------------------------------------------------------------------------------

@@ -1,0 +1,155 @@
+"""The whole analysis of one sequence, and the two ways of telling it: a JSON dict and a coach's note.
+
+:func:`analyze` is the Python face of ``workout analyze``: recognition (or the exercise the user
+names), then repetitions and form for the recognised exercise. The JSON layout is documented in
+docs/analyze.md; keys are only ever added, never renamed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import NoPersonError, WorkoutError
+from ..exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE, display_name
+from ..sequence import PoseSequence
+from .classify import DecoderConfig, Recognition, recognise
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class Analysis:
+    """Everything ``workout analyze`` reports about one input."""
+
+    input: str
+    frames: int
+    frames_with_pose: int
+    fps: float
+    duration_s: float
+    recognition: Recognition
+    model: dict[str, Any] | None = None
+    reps: Any = None  # analysis.reps.RepReport
+    form: Any = None  # analysis.form.FormReport
+
+    def to_dict(self) -> dict[str, Any]:
+        rec = self.recognition.to_dict()
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "input": self.input,
+            "frames": self.frames,
+            "frames_with_pose": self.frames_with_pose,
+            "fps": round(self.fps, 3),
+            "duration_s": round(self.duration_s, 2),
+            **rec,
+            "model": self.model,
+            "reps": None if self.reps is None else self.reps.to_dict(),
+            "form": None if self.form is None else self.form.to_dict(),
+        }
+
+    def to_text(self) -> str:
+        """A short report a person reads, like a coach's note."""
+        rec = self.recognition
+        lines = [
+            f"{self.input}: {self.frames} frames at {self.fps:g} fps ({self.duration_s:.1f} s), "
+            f"a person found in {self.frames_with_pose}",
+            f"Exercise: {rec.describe()}",
+        ]
+        if len(rec.segments) > 1:
+            lines.append("Segments:")
+            for s in rec.segments:
+                sure = "" if s.confidence is None else f"  ({s.confidence:.0%})"
+                name = "no exercise" if s.exercise == NO_EXERCISE else display_name(s.exercise)
+                lines.append(f"  {s.start_s:6.1f} - {s.end_s:6.1f} s  {name}{sure}")
+        lines.extend(_reps_lines(self.reps))
+        lines.extend(_form_lines(self.form))
+        return "\n".join(lines)
+
+
+def _reps_lines(reps: Any) -> list[str]:
+    if reps is None:
+        return []
+    if reps.exercise in HOLDS:
+        return [f"Held for {reps.hold_s or 0.0:.1f} s."]
+    if reps.count == 0:
+        return ["No repetitions counted."]
+    durations = [r.duration_s for r in reps.reps]
+    return [f"Repetitions: {reps.count}, {np.mean(durations):.1f} s each on average."]
+
+
+def _form_lines(form: Any) -> list[str]:
+    if form is None:
+        return []
+    lines = [f"Form ({form.view} view): {form.summary}"]
+    for rep in form.reps:
+        for issue in rep.issues:
+            lines.append(f"  rep {rep.index}: {issue.message}")
+    for check, reason in form.skipped.items():
+        lines.append(f"  not checked, {check}: {reason}")
+    return lines
+
+
+def check_exercise(name: str) -> str:
+    """A user-given exercise name, validated ('bicep curl' and 'Bicep-Curl' become 'bicep_curl')."""
+    key = name.strip().lower().replace(" ", "_").replace("-", "_")
+    if key not in ALL_EXERCISES:
+        raise WorkoutError(f"unknown exercise {name!r}; known: {', '.join(ALL_EXERCISES)}")
+    return key
+
+
+def every_nth(seq: PoseSequence, stride: int) -> PoseSequence:
+    """Every ``stride``-th frame (``--stride`` for a landmark file); timestamps keep their values."""
+    if stride == 1:
+        return seq
+    world = None if seq.world is None else seq.world[::stride]
+    return PoseSequence(seq.landmarks[::stride], seq.fps / stride, seq.timestamps[::stride], world, dict(seq.meta))
+
+
+def analyze(
+    seq: PoseSequence,
+    bundle: Any = None,
+    exercise: str | None = None,
+    config: DecoderConfig = DecoderConfig(),
+    reps: bool = True,
+) -> Analysis:
+    """Recognise the exercise of ``seq`` with ``bundle`` (a ModelBundle; None loads the default one)
+    unless ``exercise`` names it, then count its repetitions and check its form.
+
+    Raises NoPersonError when no frame holds a pose.
+    """
+    source = str(seq.meta.get("source") or seq.meta.get("path") or "sequence")
+    with_pose = int(seq.has_pose.sum())
+    if with_pose == 0:
+        raise NoPersonError(f"{source}: no person found in any of its {len(seq)} frames")
+    step = float(np.median(np.diff(seq.timestamps))) if len(seq) > 1 else 1.0 / seq.fps
+    start_s, end_s = float(seq.timestamps[0]), float(seq.timestamps[-1]) + step
+    model = None
+    if exercise is not None:
+        recognition = Recognition.from_given(check_exercise(exercise), start_s, end_s)
+    else:
+        from ..bundle import load_bundle
+
+        bundle = bundle if bundle is not None else load_bundle(None)
+        recognition = recognise(bundle.predict_windows(seq), config, start_s, end_s)
+        model = {"kind": bundle.kind, "classes": len(bundle.labels)}
+    result = Analysis(source, len(seq), with_pose, seq.fps, end_s - start_s, recognition, model)
+    if reps and recognition.recognised:
+        result.reps, result.form = _reps_and_form(seq, recognition)
+    return result
+
+
+def _reps_and_form(seq: PoseSequence, recognition: Recognition) -> tuple[Any, Any]:
+    """Reps (and, once form checks exist, form) of the main exercise, over the time decoded as it."""
+    from .reps import count_reps
+
+    return count_reps(_span(seq, recognition), recognition.exercise), None
+
+
+def _span(seq: PoseSequence, recognition: Recognition) -> PoseSequence:
+    """The frames from the first to the last segment of the main exercise (all of them when given)."""
+    mine = [s for s in recognition.segments if s.exercise == recognition.exercise]
+    keep = (seq.timestamps >= mine[0].start_s - 1e-6) & (seq.timestamps < mine[-1].end_s + 1e-6)
+    index = np.flatnonzero(keep)
+    return seq if len(index) in (0, len(seq)) else seq.slice(int(index[0]), int(index[-1]) + 1)
