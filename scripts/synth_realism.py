@@ -37,14 +37,21 @@ GROUPS = {"elbow": ("left_elbow", "right_elbow"), "shoulder": ("left_shoulder", 
 MIN_VISIBILITY = 0.5  # joints whose three landmarks are all at least this visible
 
 
-def load_real(path: Path) -> dict[str, list[PoseSequence]]:
-    """Real sequences by exercise, from an extract .parquet table or a folder of .npz sequences."""
+def load_real(path: Path, index: Path) -> dict[str, list[PoseSequence]]:
+    """Real sequences by exercise, from an extract .parquet table or a folder of .npz sequences.
+
+    The table does not record frame sizes, which the aspect-corrected angles need: they come from the
+    shared videos' INDEX.tsv (columns file, width, height), matched on the end of each video's path.
+    """
     if path.suffix == ".parquet":
         import pandas as pd
 
         seqs = sequences_from_table(pd.read_parquet(path))
-        for s in seqs:  # the table does not carry the frame size: take it from the shared videos' index
-            s.meta.update(_frame_size(s.meta["path"]))
+        sizes = _frame_sizes(index)
+        for s in seqs:
+            size = next((v for k, v in sizes.items() if s.meta["path"].endswith(k)), None)
+            if size:
+                s.meta["width"], s.meta["height"] = size
     else:
         seqs = [load_sequence(p) for p in sorted(path.glob("*.npz"))]
         for s in seqs:
@@ -55,17 +62,13 @@ def load_real(path: Path) -> dict[str, list[PoseSequence]]:
     return by_class
 
 
-def _frame_size(video_path: str) -> dict[str, int]:
+def _frame_sizes(index: Path) -> dict[str, tuple[int, int]]:
     import csv
 
-    index = Path(video_path).parents[1] / "INDEX.tsv"
     if not index.is_file():
         return {}
     with open(index, newline="") as fh:
-        for row in csv.DictReader(fh, delimiter="\t"):
-            if video_path.endswith(row["file"]):
-                return {"width": int(row["width"]), "height": int(row["height"])}
-    return {}
+        return {row["file"]: (int(row["width"]), int(row["height"])) for row in csv.DictReader(fh, delimiter="\t")}
 
 
 def angle_samples(seqs: list[PoseSequence]) -> dict[str, np.ndarray]:
@@ -125,13 +128,15 @@ def plot(rows: list[tuple[str, dict, dict]], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--real", type=Path, default=Path("/work/cache/shared_videos.parquet"))
+    parser.add_argument("--index", type=Path, default=Path("/work/shared/data/videos/INDEX.tsv"),
+                        help="the shared videos' index (frame sizes)")
     parser.add_argument("--out", type=Path, default=Path("docs/img"))
     parser.add_argument("--json", type=Path, default=Path("/work/cache/synth/realism.json"))
     parser.add_argument("--per-exercise", type=int, default=12, help="synthetic sets per exercise")
     parser.add_argument("--per-figure", type=int, default=9)
     args = parser.parse_args()
 
-    real_by_class = load_real(args.real)
+    real_by_class = load_real(args.real, args.index)
     exercises = [e for e in SYNTH_EXERCISES if e in real_by_class]
     rows, report = [], {}
     for exercise in tqdm(exercises, desc="exercises"):

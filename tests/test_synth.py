@@ -54,25 +54,36 @@ def test_ground_truth_is_consistent(samples):
             assert (truth.phase[outside] == REST).all()
 
 
-def test_faults_only_on_the_reps_they_name():
-    seq, truth = generate("squat", seed=11, reps=8, faults=("shallow_depth", "knees_caving"), noise=0.0)
-    named = dict(truth.faults)
-    assert set(named) == {"shallow_depth", "knees_caving"}
-    for reps in named.values():
-        assert reps and all(0 <= r < 8 for r in reps)
+def test_range_faults_shorten_only_the_named_reps():
+    _, truth = generate("squat", seed=11, reps=8, faults=("shallow_depth",), noise=0.0)
+    (name, reps), = truth.faults
+    assert name == "shallow_depth" and reps and all(0 <= r < 8 for r in reps)
     peak = np.array([truth.progress[a:b + 1].max() for a, b in truth.rep_bounds])
-    shallow = np.isin(np.arange(8), named["shallow_depth"])
-    assert peak[shallow].max() < 0.7 <= peak[~shallow].min()
-    # knees caving: knee-to-knee width at the bottom shrinks only on the named reps
-    clean, _ = generate("squat", seed=11, reps=8, faults=("shallow_depth",), noise=0.0)
-    knees = [LANDMARK_INDEX["left_knee"], LANDMARK_INDEX["right_knee"]]
-    width = lambda s: np.abs(s.world[:, knees[0], 0] - s.world[:, knees[1], 0])  # noqa: E731
-    diff = width(clean) - width(seq)
-    for i, (a, b) in enumerate(truth.rep_bounds):
-        if i in named["knees_caving"]:
-            assert diff[a:b + 1].max() > 0.03
-        else:
-            assert np.abs(diff[a:b + 1]).max() < 1e-4
+    named = np.isin(np.arange(8), reps)
+    assert peak[named].max() < 0.7 <= peak[~named].min()
+    _, truth = generate("push_up", seed=3, reps=6, faults=("incomplete_lockout",), noise=0.0)
+    (_, reps), = truth.faults
+    end_level = np.array([truth.progress[b] for _, b in truth.rep_bounds])
+    assert (end_level[reps] > 0.15).all() and (np.delete(end_level, reps) < 0.06).all()
+
+
+POSTURE_FAULTS = [(ex, f) for ex, m in MOTIONS.items() if not m.hold for f in m.faults
+                  if f not in ("partial_range", "shallow_depth", "incomplete_lockout")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("exercise", "fault"), POSTURE_FAULTS)
+def test_posture_faults_change_only_the_reps_they_name(exercise, fault):
+    clean, _ = generate(exercise, seed=8, reps=6, noise=0.0)
+    faulty, truth = generate(exercise, seed=8, reps=6, faults=(fault,), noise=0.0)
+    (name, reps), = truth.faults
+    assert name == fault and reps
+    moved = np.linalg.norm(faulty.world - clean.world, axis=-1).max(axis=1)  # (T,) metres
+    inside = np.zeros(len(moved), bool)
+    for r in reps:
+        a, b = truth.rep_bounds[r]
+        inside[a:b + 1] = True
+        assert moved[a:b + 1].max() > 0.03, f"{fault} barely shows in rep {r}"
+    assert moved[~inside].max() < 1e-6
 
 
 def test_unknown_fault_view_or_exercise_is_refused():

@@ -175,18 +175,21 @@ def supine(c: Ctx, height: float) -> Pose:
     return pose
 
 
-def prone_body(c: Ctx, incline: np.ndarray, sag: np.ndarray | float = 0.0) -> Pose:
+def prone_body(c: Ctx, incline: np.ndarray, sag: np.ndarray | float = 0.0, knee: float = 0.0) -> Pose:
     """A straight body face down, head toward +Z, at ``incline`` deg above the floor; toes pinned at the origin.
 
-    ``sag`` > 0 lets the hips drop below the line from shoulders to feet (sagging), < 0 raises them (piked).
+    ``sag`` > 0 lets the hips drop below the line from shoulders to feet (sagging), < 0 raises them (piked);
+    ``knee`` bends the knees that many degrees (knees toward the floor).
     """
     b, n = c.body, len(c.p)
     pose = lie(stand(c), 90)
     trunk_up = np.radians(np.broadcast_to(incline + sag, (n,)))
     legs_up = np.radians(np.broadcast_to(incline - sag, (n,)))
     pose = pose.set(trunk=np.stack([np.zeros(n), np.sin(trunk_up), np.cos(trunk_up)], -1))
-    legs = np.stack([np.zeros(n), -np.sin(legs_up), -np.cos(legs_up)], -1)
-    pose = pose.set(left_thigh=legs, left_shin=legs, right_thigh=legs, right_shin=legs,
+    half = np.radians(knee / 2)
+    thigh = np.stack([np.zeros(n), -np.sin(legs_up + half), -np.cos(legs_up + half)], -1)
+    shin = np.stack([np.zeros(n), -np.sin(legs_up - half), -np.cos(legs_up - half)], -1)
+    pose = pose.set(left_thigh=thigh, left_shin=shin, right_thigh=thigh, right_shin=shin,
                     left_foot=_tile(unit(-Y - 0.3 * Z), n), right_foot=_tile(unit(-Y - 0.3 * Z), n),
                     face=_tile(unit(-Y + 0.5 * Z), n), head=pose.trunk)  # fmt: skip
     return pin(c.body, pose, ("left_foot_index", "right_foot_index"), np.zeros(3))
@@ -227,7 +230,7 @@ def squat(c: Ctx) -> Pose:
     for side in SIDES:
         sg = SIDE_SIGN[side]
         ankle = np.stack([np.full_like(p, sg * stance), ankle_y, np.zeros_like(p)], -1)
-        out = np.sin(np.radians(toe)) * 1.3 - 1.6 * c.w("knees_caving") * p
+        out = np.sin(np.radians(toe)) * 1.3 - 1.1 * c.w("knees_caving") * p
         pose = leg_ik(b, pose, side, ankle, np.stack([sg * out, np.zeros_like(p), np.ones_like(p)], -1))
         foot = rotate(np.broadcast_to(rotate(Z, Y, sg * toe), (len(p), 3)), X, heel)
         pose = pose.set(**{f"{side}_foot": foot})
@@ -370,7 +373,7 @@ def push_up(c: Ctx) -> Pose:
     length = b.leg + b.trunk + 0.05
     top, bottom = np.degrees(np.arcsin(b.arm * 0.9 / length)), np.degrees(np.arcsin(c.u(0.12, 0.2) / length))
     sag = 10 * c.w("hips_sagging") - 10 * c.w("hips_piked")
-    pose = prone_body(c, top + (bottom - top) * c.p, sag)
+    pose = prone_body(c, top + (bottom - top) * c.p, sag, knee=c.u(0, 20))
     grip = c.u(0.55, 0.85) * b.shoulder_width
     flare = c.w("elbows_flared")
     first = prone_body(c, np.full(1, top), 0.0)  # hands stay where the shoulders were at the top
@@ -389,7 +392,7 @@ def plank(c: Ctx) -> Pose:
     support = (b.arm * 0.95 if high else b.upper_arm + 0.03) + c.wobble(0.01)
     incline = np.degrees(np.arcsin(support / (b.leg + b.trunk + 0.05)))
     sag = 12 * c.w("hips_sagging") - 14 * c.w("hips_piked") + c.u(-2, 2)
-    pose = prone_body(c, incline, sag)
+    pose = prone_body(c, incline, sag, knee=c.u(0, 15))
     for side in SIDES:
         sg = SIDE_SIGN[side]
         fore = direction(0, 0) if high else unit(direction(90 + c.u(-5, 10), -sg * c.u(5, 20)))
@@ -473,9 +476,16 @@ def tricep_pushdown(c: Ctx) -> Pose:
 
 
 def tricep_extension(c: Ctx) -> Pose:
-    pose = seated(c, c.u(0.45, 0.55)) if c.rng.random() < 0.4 else stand(c)
+    """Overhead extension standing or seated, or lying on a bench (skull crusher: forearms to the forehead)."""
+    kind = c.rng.choice(3, p=[0.4, 0.3, 0.3])
+    if kind == 2:
+        pose = supine(c, c.u(0.4, 0.5))
+        flex = c.u(80, 105)
+    else:
+        pose = seated(c, c.u(0.45, 0.55)) if kind == 1 else stand(c)
+        flex = c.u(155, 175)
     for side in SIDES:
-        pose = arm(pose, side, c.u(155, 175), c.u(5, 15), 20 + c.u(110, 135) * c.p, pron=0)
+        pose = arm(pose, side, flex, c.u(5, 15), 15 + c.u(100, 130) * c.p, pron=0)
     return pose
 
 
@@ -497,7 +507,7 @@ def pull_up(c: Ctx) -> Pose:
     pose = stand(c)
     pose = pose.set(trunk=direction(180 + c.u(5, 15) * p))
     for side in SIDES:
-        pose = arm(pose, side, 10 * p, 165 - c.u(95, 110) * p, 8 + c.u(105, 125) * p, rot=85, pron=80)
+        pose = arm(pose, side, 10 * p, 165 - c.u(105, 125) * p, 8 + c.u(115, 145) * p, rot=85, pron=80)
         pose = leg(pose, side, Y, c.u(0, 20), 3, c.u(0, 70))
     return pin(b, pose, ("left_wrist", "right_wrist"), np.array([0.0, 2.3, 0.0]))
 
@@ -633,7 +643,7 @@ def russian_twist(c: Ctx) -> Pose:
     hands = pose.pelvis + (b.trunk * 0.55) * up + 0.35 * fwd
     for side in SIDES:
         sg = SIDE_SIGN[side]
-        pose = leg_ik(b, pose, side, np.array([sg * 0.12, b.ankle_height + feet_up, b.thigh * 0.9]), np.array([0, 1.0, 0.3]))
+        pose = leg_ik(b, pose, side, np.array([sg * 0.12, b.ankle_height + feet_up, b.thigh * c.u(1.0, 1.3)]), np.array([0, 1.0, 0.3]))
         pose = arm_ik(b, pose, side, hands + sg * 0.04 * left, unit(sg * left - up), thumb=up)
     return pose
 

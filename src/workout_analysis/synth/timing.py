@@ -43,7 +43,7 @@ def schedule(
     far: np.ndarray,
     near: np.ndarray,
     hold_far: float = 0.1,
-    hold_near: float = 0.15,
+    hold_near: float = 0.2,
     fatigue: float | None = None,
     lead: tuple[float, float] = (1.0, 1.0),
 ) -> Schedule:
