@@ -21,6 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,9 @@ from .errors import WorkoutError
 from .fileio import atomic_path
 from .sequence import IMAGE_COLUMNS, LANDMARK_NAMES, ORIGINAL_CSV_COLUMNS, WORLD_COLUMNS, PoseSequence, load_sequence
 from .video import VIDEO_SUFFIXES, header_frame_count
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 # Bump when what a cache entry holds changes, so old entries are not reused.
 CACHE_FORMAT = 1
@@ -340,11 +344,11 @@ def _run_pool(
     entries: dict[VideoItem, Path],
     settings: ExtractSettings,
     n_workers: int,
-    bar,  # tqdm
+    bar: tqdm,
     finish: Callable[[VideoItem, str | None], None],
 ) -> None:
     """Extract ``todo`` with ``n_workers`` processes, feeding their frame counts into the progress bar."""
-    # spawn, not fork: MediaPipe's threads do not survive a fork.
+    # spawn, not fork: the parent has loaded MediaPipe, whose native state is not fork-safe.
     context = multiprocessing.get_context("spawn")
     progress = context.Queue()
 
