@@ -39,16 +39,16 @@ def test_mirror_makes_the_left_knee_the_right_knee():
 
 def test_turning_and_rolling_keep_bone_lengths_and_scaling_scales_them_all_alike():
     w, rng = _windows(), np.random.default_rng(1)
-    np.testing.assert_allclose(_bones(rotate_vertical(w, rng, 40)), _bones(w), rtol=1e-9)
+    np.testing.assert_allclose(_bones(rotate_vertical(w, rng, 40)), _bones(w), rtol=1e-5)
     rolled = rotate_image_plane(w, rng, 20)
-    np.testing.assert_allclose(_bones(rolled, dims=2), _bones(w, dims=2), rtol=1e-9)
+    np.testing.assert_allclose(_bones(rolled, dims=2), _bones(w, dims=2), rtol=1e-5)
     assert not np.allclose(rolled, w)
     only_size = scale(w[:, :, :, :], rng, 0.2)
     # Scaling stretches x a little on its own, so compare vertical bones' ratio via y only.
     ratio = np.abs(only_size[..., L["left_knee"], 1] - only_size[..., L["left_ankle"], 1]) / np.abs(
         w[..., L["left_knee"], 1] - w[..., L["left_ankle"], 1]
     )
-    assert np.allclose(ratio, ratio[:, :1]) and not np.allclose(ratio, 1)
+    assert np.allclose(ratio, ratio[:, :1], rtol=1e-5) and not np.allclose(ratio, 1)
 
 
 def test_dropping_keeps_frames_whole_and_at_least_one_per_window():

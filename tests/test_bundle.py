@@ -111,3 +111,10 @@ def test_broken_bundles_are_refused_with_one_line_naming_the_file(bundle, tmp_pa
     with pytest.raises(WorkoutError, match=message) as err:
         load_bundle(tmp_path / "m")
     assert str(tmp_path / "m") in str(err.value) and "\n" not in str(err.value)
+
+
+def test_embedded_default_bundle_loads_and_knows_the_exercises():
+    b = load_bundle()
+    assert {"squat", "push_up", "bicep_curl", "no_exercise"} <= set(b.labels)
+    out = b.predict_windows(toy_sequence("squat", seed=0, seconds=5.0))
+    assert len(out) > 0 and np.allclose(out.probs.sum(axis=1), 1, atol=1e-5)

@@ -19,11 +19,12 @@ from .sequence import MIRROR_INDEX
 def _hip_centre(windows: np.ndarray) -> np.ndarray:
     """(B, 1, 1, 3) mean mid-hip of each window, the pivot for rotations and scaling."""
     centre = np.nanmean(mid(windows[..., :3], "left_hip", "right_hip"), axis=1)
-    return np.nan_to_num(centre)[:, None, None, :]
+    return np.nan_to_num(centre).astype(windows.dtype)[:, None, None, :]
 
 
 def _per_window(rng: np.random.Generator, n: int, low: float, high: float) -> np.ndarray:
-    return rng.uniform(low, high, n)[:, None, None]
+    """(n, 1, 1) random values, float32 so that float32 windows stay float32 (speed)."""
+    return rng.uniform(low, high, n).astype(np.float32)[:, None, None]
 
 
 def rotate_vertical(windows: np.ndarray, rng: np.random.Generator, max_deg: float) -> np.ndarray:
@@ -78,7 +79,7 @@ def jitter(windows: np.ndarray, rng: np.random.Generator, sigma: float) -> np.nd
     """Gaussian noise on x, y, z of ``sigma`` torso sizes (detector jitter)."""
     out = windows.copy()
     torso = np.nan_to_num(np.nanmean(torso_size(windows[..., :3]), axis=1), nan=0.25)[:, None, None, None]
-    out[..., :3] += rng.normal(0.0, sigma, windows[..., :3].shape) * torso
+    out[..., :3] += (rng.standard_normal(windows[..., :3].shape, dtype=np.float32) * sigma) * torso.astype(windows.dtype)
     return out
 
 

@@ -31,6 +31,7 @@ class Predictions:
     window_true: list[np.ndarray] = field(default_factory=list)
     window_logits: list[np.ndarray] = field(default_factory=list)
     window_probs: list[np.ndarray] = field(default_factory=list)  # calibrated
+    datasets: list[str] = field(default_factory=list)  # meta["dataset"], to score each collection apart
 
     def add(self, bundle: ModelBundle, sequences: list[PoseSequence]) -> None:
         for seq in sequences:
@@ -43,6 +44,7 @@ class Predictions:
             self.window_true.append(np.full(len(probs), y))
             self.window_logits.append(logits)
             self.window_probs.append(probs)
+            self.datasets.append(str(seq.meta.get("dataset", "")))
 
 
 def ece(probs: np.ndarray, y: np.ndarray, bins: int = 15) -> float:
@@ -90,6 +92,10 @@ def summarise(pred: Predictions) -> dict:
             labels[c]: {"videos": int(n), "precision": float(p), "recall": float(r)}
             for c, p, r, n in zip(present, prec, rec, support)
         },
+        "by_dataset": {
+            d: {"videos": int(m.sum()), "video_accuracy": float((vhat[m] == vt[m]).mean())}
+            for d in sorted(set(pred.datasets)) if d for m in [np.asarray(pred.datasets) == d]
+        },
         "labels": list(labels),
         "confusion": confusion_matrix(vt, vhat, labels=list(range(len(labels)))).tolist(),
     }
@@ -104,15 +110,17 @@ def evaluate(bundle: ModelBundle, sequences: list[PoseSequence]) -> dict:
     return summarise(pred)
 
 
-def cross_validate(sequences: list[PoseSequence], config, n_folds: int = 5, progress: bool = True) -> dict:
+def cross_validate(sequences: list[PoseSequence], config, n_folds: int = 5, progress: bool = True,
+                   extra_train: list[PoseSequence] = ()) -> dict:  # fmt: skip
     """Leave-sources-out K-fold: per fold, fit on the other sources (early stopping and temperature on
-    a source-held-out part of them), score on the fold. Returns the pooled scores plus per-fold facts."""
+    a source-held-out part of them), score on the fold. ``extra_train`` (synthetic data) joins every
+    fold's training part and is never scored. Returns the pooled scores plus per-fold facts."""
     from tqdm import tqdm
 
     from .dataset import grouped_folds, grouped_split
     from .train import fit
 
-    labels = sorted({s.meta["exercise"] for s in sequences})
+    labels = sorted({s.meta["exercise"] for s in [*sequences, *extra_train]})
     pred = Predictions(labels)
     folds = []
     for k, (train_idx, test_idx) in enumerate(tqdm(grouped_folds(sequences, n_folds, config.seed), desc="folds",
@@ -120,7 +128,8 @@ def cross_validate(sequences: list[PoseSequence], config, n_folds: int = 5, prog
         train = [sequences[i] for i in train_idx]
         tr, va = grouped_split(train, config.val_fraction, config.seed)
         started = time.perf_counter()
-        bundle, history = fit([train[i] for i in tr], [train[i] for i in va], labels, config, progress=False)
+        fit_on = [train[i] for i in tr] + list(extra_train)
+        bundle, history = fit(fit_on, [train[i] for i in va], labels, config, progress=False)
         seconds = time.perf_counter() - started
         pred.add(bundle, [sequences[i] for i in test_idx])
         folds.append({"fold": k, "test_videos": len(test_idx), "temperature": bundle.temperature,

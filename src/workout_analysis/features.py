@@ -219,17 +219,21 @@ def fill_gaps(windows: np.ndarray) -> np.ndarray:
     ``windows`` is (B, W, 33, C); a window with no pose at all stays NaN.
     """
     missing = np.isnan(windows[..., 0, 0])  # (B, W): a frame has all landmarks or none
-    if not missing.any():
+    rows = np.flatnonzero(missing.any(axis=1))
+    if len(rows) == 0:
         return windows
+    gappy, missing = windows[rows], missing[rows]
     n = windows.shape[1]
     t = np.arange(n)
     prev = np.maximum.accumulate(np.where(missing, -1, t), axis=1)
     nxt = np.flip(np.minimum.accumulate(np.flip(np.where(missing, n, t), axis=1), axis=1), axis=1)
     lo = np.where(prev < 0, nxt, prev).clip(0, n - 1)
     hi = np.where(nxt >= n, prev, nxt).clip(0, n - 1)
-    w = np.where(hi > lo, (t - lo) / np.maximum(hi - lo, 1), 0.0)[..., None, None]
-    take = lambda i: np.take_along_axis(windows, i[..., None, None], axis=1)  # noqa: E731
-    return (take(lo) * (1 - w) + take(hi) * w).astype(windows.dtype)
+    w = np.where(hi > lo, (t - lo) / np.maximum(hi - lo, 1), 0.0).astype(windows.dtype)[..., None, None]
+    take = lambda i: np.take_along_axis(gappy, i[..., None, None], axis=1)  # noqa: E731
+    out = windows.copy()
+    out[rows] = take(lo) * (1 - w) + take(hi) * w
+    return out
 
 
 def coverage(windows: np.ndarray) -> np.ndarray:

@@ -47,6 +47,8 @@ class TrainConfig:
     seed: int = 0
     sampling: str = "balanced"  # "balanced": windows_per_class per class per epoch; "all": every window
     windows_per_class: int = 120
+    synthetic_share: float = 0.5  # of a class's windows, when it has real and synthetic videos
+    val_windows_per_video: int | None = 40  # evenly spaced; enough for the loss, bounded for long videos
     augment: Augmenter | None = field(default_factory=Augmenter)
     model_options: dict = field(default_factory=dict)
     temperature: float = 1.0  # used only when there is no validation part to fit it on
@@ -55,7 +57,7 @@ class TrainConfig:
     def for_model(cls, kind: str, **overrides) -> TrainConfig:
         if kind == "mlp":  # the original design
             base = cls(model="mlp", features="raw99", fps=30.0, window=1, hop=1, epochs=80, batch_size=32,
-                       patience=5, sampling="all", augment=None)  # fmt: skip
+                       patience=5, sampling="all", augment=None, val_windows_per_video=None)  # fmt: skip
         else:
             base = cls(model=kind)
         return replace(base, **overrides)
@@ -130,22 +132,34 @@ def bundle_for(config: TrainConfig, labels: list[str]) -> ModelBundle:
                        0 * ones, ones, config.temperature, {}, config.to_dict())  # fmt: skip
 
 
-def all_windows(bundle: ModelBundle, sequences: list[PoseSequence], labels: list[str]):
-    """Every window of every sequence: (windows, label index, video index)."""
-    parts = [bundle.windows_of(s)[0] for s in sequences]
-    y = np.concatenate([np.full(len(p), labels.index(s.meta["exercise"])) for p, s in zip(parts, sequences)])
-    video = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)])
-    return np.concatenate(parts), y.astype(np.int64), video.astype(np.int64)
+def all_windows(bundle: ModelBundle, sequences: list[PoseSequence], labels: list[str], per_video: int | None = None):
+    """The windows of every sequence (at most ``per_video`` of each, evenly spaced): (windows, label index)."""
+    parts, y = [], []
+    for s in sequences:
+        w = bundle.windows_of(s)[0]
+        if per_video is not None and len(w) > per_video:
+            w = w[np.linspace(0, len(w) - 1, per_video).round().astype(int)]
+        parts.append(w)
+        y.append(np.full(len(w), labels.index(s.meta["exercise"])))
+    return np.concatenate(parts), np.concatenate(y).astype(np.int64)
 
 
-def sample_windows(points: list[np.ndarray], y: np.ndarray, config: TrainConfig, rng: np.random.Generator):
-    """Class-balanced random windows: ``windows_per_class`` per class, a random video of the class,
-    a random start and (with augmentation) a random speed."""
+def is_synthetic(seq: PoseSequence) -> bool:
+    return seq.meta.get("source") == "synthetic"
+
+
+def sample_windows(points: list[np.ndarray], y: np.ndarray, synthetic: np.ndarray, config: TrainConfig,
+                   rng: np.random.Generator):  # fmt: skip
+    """Class-balanced random windows: ``windows_per_class`` per class, each from a random video of the
+    class (real or synthetic alike when the class has both, see ``synthetic_share``), at a random start
+    and (with augmentation) a random speed."""
     warp = config.augment.time_warp if config.augment else 0.0
     windows, labels = [], []
     for c in np.unique(y):
-        videos = np.flatnonzero(y == c)
-        for v in rng.choice(videos, config.windows_per_class):
+        real, synth = np.flatnonzero((y == c) & ~synthetic), np.flatnonzero((y == c) & synthetic)
+        for _ in range(config.windows_per_class):
+            pool = synth if len(synth) and (not len(real) or rng.random() < config.synthetic_share) else real
+            v = pool[rng.integers(len(pool))]
             speed = rng.uniform(1 - warp, 1 + warp)
             span = max(len(points[v]) - 1 - (config.window - 1) * speed, 0.0)
             windows.append(time_warp_crop(points[v], rng.uniform(0, span), config.window, speed))
@@ -167,7 +181,7 @@ def fit(train: list[PoseSequence], val: list[PoseSequence] | None, labels: list[
     bundle = bundle_for(config, labels)
     started = time.perf_counter()
 
-    x_all, y_all, _ = all_windows(bundle, train, labels)
+    x_all, y_all = all_windows(bundle, train, labels, None if config.sampling == "all" else 16)
     if len(x_all) == 0:
         raise WorkoutError("no training window has enough frames with a pose")
     feats = bundle.features(x_all).reshape(-1, bundle.spec.size)
@@ -177,9 +191,10 @@ def fit(train: list[PoseSequence], val: list[PoseSequence] | None, labels: list[
     del feats
     points = [metric_points(s)[resample_index(s.timestamps, config.fps)] for s in train]
     y_video = np.array([labels.index(s.meta["exercise"]) for s in train])
+    synthetic = np.array([is_synthetic(s) for s in train])
 
     if val:
-        xv, yv, _ = all_windows(bundle, val, labels)
+        xv, yv = all_windows(bundle, val, labels, config.val_windows_per_video)
         xv_t, yv_t = torch.from_numpy(bundle.features(xv)), torch.from_numpy(yv)
 
     model = bundle.model
@@ -193,7 +208,7 @@ def fit(train: list[PoseSequence], val: list[PoseSequence] | None, labels: list[
         if config.sampling == "all":
             x, y = x_all, y_all
         else:
-            x, y = sample_windows(points, y_video, config, rng)
+            x, y = sample_windows(points, y_video, synthetic, config, rng)
         if config.augment is not None:
             x = config.augment(x, rng)
             keep = coverage(x) >= MIN_COVERAGE
