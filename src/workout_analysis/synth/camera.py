@@ -20,9 +20,13 @@ VIEWS: tuple[str, ...] = ("front", "side", "45", "back", "high", "low")
 FRAME_SIZES = {"landscape": ((960, 540), (1280, 720), (640, 480), (960, 720)), "portrait": ((540, 960), (720, 1280), (480, 854))}
 
 _L = LANDMARK_INDEX
+Z_GAIN = 3.0  # MediaPipe's image z runs about 3x the x scale on the shared clips (p90 |z| / torso 2.6)
 _EXTREMITY = [_L[n] for n in _L if any(k in n for k in ("wrist", "pinky", "index", "thumb", "ankle", "heel", "foot"))]
 _FACE = list(range(11))
 _LEFT = [i for n, i in _L.items() if n.startswith("left")]
+_LIMBS = [[i for n, i in _L.items() if n.startswith(side) and any(k in n for k in parts)]
+          for side in ("left", "right") for parts in (("elbow", "wrist", "pinky", "index", "thumb"),
+                                                      ("knee", "ankle", "heel", "foot"))]  # fmt: skip
 _RIGHT = [i for n, i in _L.items() if n.startswith("right")]
 
 
@@ -64,7 +68,7 @@ def sample_camera(rng: np.random.Generator, view: str, points: np.ndarray) -> Ca
     centre = points.reshape(-1, 3).mean(axis=0)
     local = (points.reshape(-1, 3) - centre) @ rot.T
     extent_x, extent_y = np.ptp(local[:, 0]) + 0.1, np.ptp(local[:, 1]) + 0.1
-    fill = rng.uniform(0.45, 0.9) if rng.random() > 0.1 else rng.uniform(1.0, 1.3)  # sometimes partly out of frame
+    fill = rng.uniform(0.7, 1.0) if rng.random() > 0.2 else rng.uniform(1.0, 1.5)  # sometimes partly out of frame
     distance = max(focal * extent_x / (fill * width), focal * extent_y / (fill * height)) + np.ptp(local[:, 2]) / 2
     distance = float(max(distance, 1.2))
     room_x = max(0.0, 0.5 - fill * 0.5)
@@ -106,7 +110,7 @@ def project(points: np.ndarray, cam: Camera) -> tuple[np.ndarray, np.ndarray]:
         low, high = np.percentile(image[..., axis], [1, 99])
         image[..., axis] += target - (low + high) / 2
     hip_depth = (cam_pts[:, _L["left_hip"], 2] + cam_pts[:, _L["right_hip"], 2])[:, None] / 2
-    image[..., 2] = (cam_pts[..., 2] - hip_depth) * cam.focal / hip_depth / cam.width
+    image[..., 2] = Z_GAIN * (cam_pts[..., 2] - hip_depth) * cam.focal / hip_depth / cam.width
     world = (points - hips[:, None]) @ rot.T
     return image, world
 
@@ -123,17 +127,23 @@ def detector_noise(rng: np.random.Generator, image: np.ndarray, world: np.ndarra
     occluded = _occlusion(world)
     # Pixel scale of the person: jitter is a fraction of the torso's size in the image.
     torso = np.median(np.linalg.norm(image[:, _L["left_shoulder"], :2] - image[:, _L["left_hip"], :2], axis=-1))
-    sigma = np.full(NUM_LANDMARKS, 0.012 * level * rng.uniform(0.5, 1.5))
+    sigma = np.full(NUM_LANDMARKS, 0.005 * level * rng.uniform(0.5, 1.5))
     sigma[_EXTREMITY] *= 2.0
     sigma[_FACE] *= 0.6
-    jitter = _correlated(rng, (t, NUM_LANDMARKS, 3), rng.uniform(0.3, 0.8)) * sigma[None, :, None] * torso
+    jitter = _correlated(rng, (t, NUM_LANDMARKS, 3), rng.uniform(0.5, 0.9)) * sigma[None, :, None] * torso
     jitter[..., 2] *= 4.0
+    # Glitches: now and then a limb jumps for 1-3 frames (real jitter is small but heavy-tailed).
+    for _ in range(rng.poisson(level * t / 50)):
+        start = int(rng.integers(0, t))
+        limb = _LIMBS[rng.integers(len(_LIMBS))]
+        jitter[start : start + int(rng.integers(1, 4)), limb, :2] += rng.normal(0, 0.15 * torso, 2)
     image += jitter
     world += jitter * (0.5 / max(torso, 1e-3))  # about a torso of 0.5 m
 
     # Visibility: near-certain for clear landmarks, low for those hidden by the body or outside the frame.
     outside = np.clip(np.maximum(np.abs(image[..., 0] - 0.5), np.abs(image[..., 1] - 0.5)) - 0.5, 0, 0.2) / 0.2
     vis = 0.995 - 0.75 * occluded * rng.uniform(0.8, 1.0) - 0.9 * outside - 0.05 * rng.random((t, NUM_LANDMARKS))
+    vis[:, _EXTREMITY] -= rng.uniform(0.0, 0.15) * level  # hands and feet are less certain
     vis = np.clip(vis, 0.01, 1.0)
     # Occluded landmarks wander: a slow random walk scaled by how hidden they are.
     drift = np.cumsum(rng.normal(0, 0.004 * level, (t, NUM_LANDMARKS, 2)), axis=0) * torso
@@ -150,9 +160,9 @@ def detector_noise(rng: np.random.Generator, image: np.ndarray, world: np.ndarra
             events["swaps"].append([sl.start, sl.stop - 1])
     landmarks = np.concatenate([image, vis[..., None]], axis=-1).astype(np.float32)
     world = world.astype(np.float32)
-    if level > 0 and rng.random() < 0.5:  # the detector loses the person for a few frames
-        for _ in range(rng.integers(1, 4)):
-            start, length = int(rng.integers(0, t)), int(rng.integers(1, 9))
+    if level > 0 and rng.random() < 0.6:  # the detector loses the person for a few frames
+        for _ in range(rng.integers(1, 5)):
+            start, length = int(rng.integers(0, t)), int(rng.integers(1, 16))
             sl = slice(start, min(t, start + length))
             landmarks[sl] = np.nan
             world[sl] = np.nan
@@ -171,8 +181,8 @@ def _occlusion(world: np.ndarray) -> np.ndarray:
     far_left = (z[:, _L["left_shoulder"]] + z[:, _L["left_hip"]] - z[:, _L["right_shoulder"]] - z[:, _L["right_hip"]]) / 2
     turn = far_left / max(width, 1e-3)
     occ = np.zeros_like(z)
-    occ[:, _LEFT] = np.clip((turn[:, None] - 0.3) / 0.6, 0, 1)
-    occ[:, _RIGHT] = np.clip((-turn[:, None] - 0.3) / 0.6, 0, 1)
+    occ[:, _LEFT] = np.clip((turn[:, None] - 0.4) / 0.6, 0, 1)
+    occ[:, _RIGHT] = np.clip((-turn[:, None] - 0.4) / 0.6, 0, 1)
     ears = (z[:, _L["left_ear"]] + z[:, _L["right_ear"]]) / 2
     back = np.clip((z[:, _L["nose"]] - ears) / 0.08, 0, 1)[:, None]
     occ[:, _FACE] = np.maximum(occ[:, _FACE], back)

@@ -234,14 +234,14 @@ def squat(c: Ctx) -> Pose:
         pose = leg_ik(b, pose, side, ankle, np.stack([sg * out, np.zeros_like(p), np.ones_like(p)], -1))
         foot = rotate(np.broadcast_to(rotate(Z, Y, sg * toe), (len(p), 3)), X, heel)
         pose = pose.set(**{f"{side}_foot": foot})
-    style = c.rng.choice(4, p=[0.4, 0.3, 0.15, 0.15])
+    style = c.rng.choice(4, p=[0.5, 0.25, 0.1, 0.15])
     if style == 3:
         return hands_on_hips(pose)
     for side in SIDES:
         if style == 0:  # arms out in front for balance
             pose = arm(pose, side, c.u(30, 60) + c.u(20, 50) * p, 10, c.u(5, 20), pron=60)
         elif style == 1:  # barbell on the back: elbows down and back, hands beside the shoulders
-            pose = arm(pose, side, -10, c.u(55, 80), c.u(80, 115), rot=80)
+            pose = arm(pose, side, -10, c.u(55, 80), c.u(60, 100), rot=80)
         else:  # goblet / hands at the chest
             pose = arm(pose, side, 25 + 10 * p, 15, 140, rot=-20)
     return pose
@@ -267,7 +267,7 @@ def lunge(c: Ctx) -> Pose:
         pose = leg_ik(b, pose, side, ankle, _tile(Z, len(p)))
         pose = pose.set(**{f"{side}_foot": rotate(_tile(Z, len(p)), X, heel)})
         pose = arm(pose, side, 5 + 10 * depth, 10, 15)
-    return hands_on_hips(pose) if c.rng.random() < 0.4 else pose
+    return hands_on_hips(pose) if c.rng.random() < 0.5 else pose
 
 
 def _hinge(c: Ctx, lean_max: float, shin_max: float, thigh_max: float, hands_down: bool = True,
@@ -347,7 +347,7 @@ def _press_lying(c: Ctx, incline: float) -> Pose:
     for side in SIDES:
         sg = SIDE_SIGN[side]
         sh = shoulder_pos(b, pose, side)
-        reach = b.arm * (0.97 - (0.97 - 0.3) * depth * p)
+        reach = b.arm * (0.97 - (0.97 - 0.22) * depth * p)
         wrist = sh + sg * (grip - b.shoulder_width / 2) * X + reach[:, None] * ceiling + 0.05 * trunk_dir * (1 - p)[:, None]
         pole = unit(sg * (0.6 + 1.2 * flare)[:, None] * X - 0.6 * ceiling - (0.7 - 0.8 * flare)[:, None] * trunk_dir)
         pose = arm_ik(b, pose, side, wrist, pole, thumb=_tile(-sg * X, n))
@@ -460,7 +460,7 @@ def front_raise(c: Ctx) -> Pose:
 
 def shoulder_press(c: Ctx) -> Pose:
     p = c.p
-    pose = seated(c, c.u(0.45, 0.55), lean=c.u(0, 10)) if c.rng.random() < 0.5 else stand(c)
+    pose = seated(c, c.u(0.45, 0.55), lean=c.u(0, 10)) if c.rng.random() < 0.6 else stand(c)
     for side in SIDES:
         abd = c.u(75, 90) + (175 - 85) * p
         pose = arm(pose, side, c.u(5, 25), abd, c.u(95, 115) * (1 - p) + 8 * p, rot=85, pron=80)
@@ -477,7 +477,7 @@ def tricep_pushdown(c: Ctx) -> Pose:
 
 def tricep_extension(c: Ctx) -> Pose:
     """Overhead extension standing or seated, or lying on a bench (skull crusher: forearms to the forehead)."""
-    kind = c.rng.choice(3, p=[0.4, 0.3, 0.3])
+    kind = c.rng.choice(3, p=[0.3, 0.3, 0.4])
     if kind == 2:
         pose = supine(c, c.u(0.4, 0.5))
         flex = c.u(80, 105)
@@ -606,9 +606,10 @@ def _trunk_curl(c: Ctx, top: float, hands: str) -> Pose:
     ceiling = np.stack([np.zeros_like(p), np.cos(rise), np.sin(rise)], -1)
     pose = pose.set(pelvis=_tile([0, 0.1, 0], len(p)), trunk=trunk_dir, face=unit(ceiling + 0.4 * trunk_dir + 0.3 * Z),
                     head=unit(trunk_dir + 0.3 * ceiling + 0.2 * p[:, None] * ceiling))  # fmt: skip
+    feet = c.u(0.75, 1.4) * b.thigh + 0.1  # knees bent sharply or legs nearly out
     for side in SIDES:
         sg = SIDE_SIGN[side]
-        pose = leg_ik(b, pose, side, np.array([sg * 0.15, b.ankle_height, 0.75 * b.thigh + 0.1]), np.array([0, 1.0, 0.3]))
+        pose = leg_ik(b, pose, side, np.array([sg * 0.15, b.ankle_height, feet]), np.array([0, 1.0, 0.3]))
         if hands == "head":
             ear = shoulder_pos(b, pose, side) + 0.22 * trunk_dir - sg * 0.05 * X
             pose = arm_ik(b, pose, side, ear, unit(sg * X + ceiling))
