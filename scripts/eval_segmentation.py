@@ -150,26 +150,33 @@ def summarise(scores: list[dict]) -> dict:
     }  # fmt: skip
 
 
-def fold_predictions(sequences: list[PoseSequence], kind: str, folds: int, joined_per_fold: int, seed: int):
-    """Per leave-sources-out fold: train on the other sources, then predict windows of joined videos and
-    of single clips of the held-out sources. Yields (joined, windows) and (clip, windows) pairs."""
+def fold_predictions(real: list[PoseSequence], synthetic: list[PoseSequence], kind: str, folds: int,
+                     joined_per_fold: int, seed: int):  # fmt: skip
+    """The default recipe's leave-sources-out folds (scripts/train_default.py, evaluate.cross_validate):
+    per fold, train on the other sources plus the synthetic sets, then predict the windows of joined
+    videos and of single clips of the held-out sources. Returns (joined, windows, hop) and (clip,
+    windows, hop) triples."""
     from tqdm import tqdm
 
     from workout_analysis.dataset import grouped_folds, grouped_split
     from workout_analysis.train import TrainConfig, fit
 
-    config = TrainConfig.for_model(kind, seed=seed)
-    labels = sorted({s.meta["exercise"] for s in sequences})
+    config = TrainConfig.for_model(kind)
+    labels = sorted({s.meta["exercise"] for s in [*real, *synthetic]})
     rng = np.random.default_rng(seed)
     joined_out, single_out = [], []
-    for train_idx, test_idx in tqdm(grouped_folds(sequences, folds, seed), desc="folds", file=sys.stderr):
-        train = [sequences[i] for i in train_idx]
-        tr, va = grouped_split(train, config.val_fraction, config.seed)
-        bundle, _ = fit([train[i] for i in tr], [train[i] for i in va], labels, config, progress=False)
-        held = [sequences[i] for i in test_idx]
-        for j in make_joined([c for c in held if _long_enough(c)], joined_per_fold, rng):
-            joined_out.append((j, bundle.predict_windows(j.seq), bundle.hop / bundle.fps))
-        single_out += [(c, bundle.predict_windows(c), bundle.hop / bundle.fps) for c in held]
+    for train_idx, test_idx in tqdm(grouped_folds(real, folds, config.seed), desc="folds", file=sys.stderr):
+        train = [real[i] for i in train_idx]
+        try:
+            tr, va = grouped_split(train, config.val_fraction, config.seed)
+        except ValueError:  # one source left for training: validate on some of its videos instead
+            tr, va = grouped_split(train, config.val_fraction, config.seed, by="video")
+        bundle, _ = fit([train[i] for i in tr] + synthetic, [train[i] for i in va], labels, config, progress=False)
+        held = [real[i] for i in test_idx]
+        hop = bundle.hop / bundle.fps
+        joined_out += [(j, bundle.predict_windows(j.seq), hop)
+                       for j in make_joined([c for c in held if _long_enough(c)], joined_per_fold, rng)]  # fmt: skip
+        single_out += [(c, bundle.predict_windows(c), hop) for c in held]
     return joined_out, single_out
 
 
@@ -217,6 +224,7 @@ def main() -> None:
     parser.add_argument("--model", help="score this bundle (or 'default') instead of leave-sources-out folds")
     parser.add_argument("--kind", default="tcn", help="model recipe trained per fold (train --model)")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--synthetic", type=int, default=12, help="synthetic sets per class in training (as the recipe)")
     parser.add_argument("--joined", type=int, default=16, help="joined videos per fold")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="/work/cache/segmentation.json", help="figures as JSON")
@@ -227,6 +235,7 @@ def main() -> None:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from shared_data import real_sequences
+    from train_default import synthetic_sequences
 
     torch.set_num_threads(1)
     started = time.perf_counter()
@@ -235,7 +244,8 @@ def main() -> None:
         joined, single = given_model_predictions(sequences, None if args.model == "default" else args.model,
                                                  args.joined * args.folds, args.seed)  # fmt: skip
     else:
-        joined, single = fold_predictions(sequences, args.kind, args.folds, args.joined, args.seed)
+        synthetic = synthetic_sequences(args.synthetic)
+        joined, single = fold_predictions(sequences, synthetic, args.kind, args.folds, args.joined, args.seed)
     choose, report = joined[0::2], joined[1::2]
 
     # Choose the decoder settings on one half of the joined videos ...

@@ -162,7 +162,6 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="DIR", help="model bundle directory (default: the embedded model)")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.add_argument("--exercise", metavar="NAME", help="skip recognition: the exercise is NAME (e.g. squat)")
-    p.add_argument("--plot", metavar="PNG", help="draw the rep signal over time, reps and flagged reps marked")
     p.add_argument("--stride", type=int, default=1, help="use every N-th frame (default 1: all)")
     p.add_argument("--fps", type=float, help="frame rate of a landmark file that does not record it (default 30)")
     p.add_argument("--video-id", help="which video of a Parquet table with several")
@@ -186,30 +185,27 @@ def run_analyze(args: argparse.Namespace) -> int:
         raise WorkoutError(f"--fps must be positive, got {args.fps}")
     exercise = None if args.exercise is None else check_exercise(args.exercise)
     path = Path(args.input)
-    bundle = None
-    if exercise is None:
-        from .bundle import load_bundle
-
-        bundle = load_bundle(args.model)  # before the slow part: a bad bundle fails at once
-    if path.suffix.lower() in LANDMARK_SUFFIXES:
+    seq = None
+    if path.suffix.lower() in LANDMARK_SUFFIXES:  # cheap to read: a bad file fails first
         from .sequence import load_sequence
 
         seq = every_nth(load_sequence(path, fps=args.fps, video_id=args.video_id), args.stride)
-    else:
+    model = args.model
+    if seq is None:
         from tqdm import tqdm
 
         from .pose import extract_sequence
         from .video import header_frame_count
 
+        if exercise is None:
+            from .bundle import load_bundle
+
+            model = load_bundle(args.model)  # before the slow pose extraction: a bad bundle fails at once
         total = -(-header_frame_count(path) // args.stride) or None
         with tqdm(total=total, unit="frame", desc="finding the pose", file=sys.stderr, leave=False) as bar:
             seq = extract_sequence(path, stride=args.stride, progress=bar.update)
     config = DecoderConfig() if args.min_confidence is None else DecoderConfig(min_confidence=args.min_confidence)
-    result = analyze(seq, bundle, exercise, config)
-    if args.plot:
-        from .analysis.plot import plot_reps
-
-        plot_reps(seq, result.reps, result.form, args.plot)
+    result = analyze(seq, model, exercise, config)
     if truncated := seq.meta.get("truncated"):
         print(f"workout: warning: {truncated}", file=sys.stderr)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.to_text())

@@ -74,9 +74,14 @@ def _reps_lines(reps: Any) -> list[str]:
     if reps.exercise in HOLDS:
         return [f"Held for {reps.hold_s or 0.0:.1f} s."]
     if reps.count == 0:
-        return ["No repetitions counted."]
-    durations = [r.duration_s for r in reps.reps]
-    return [f"Repetitions: {reps.count}, {np.mean(durations):.1f} s each on average."]
+        return ["No repetitions counted" + (f" ({'; '.join(reps.notes)})." if reps.notes else ".")]
+    tempo = np.mean([r.duration_s for r in reps.reps])
+    lines = [f"Repetitions: {reps.count}, {tempo:.1f} s each on average."]
+    unit = {"deg": "°", "torso": " torso lengths"}
+    for r in reps.reps:
+        lines.append(f"  rep {r.index}: {r.start_s:5.1f} - {r.end_s:5.1f} s, range {r.rom:.{0 if r.rom_unit == 'deg' else 2}f}"
+                     f"{unit.get(r.rom_unit, '')}")  # fmt: skip
+    return lines
 
 
 def _form_lines(form: Any) -> list[str]:
@@ -109,15 +114,15 @@ def every_nth(seq: PoseSequence, stride: int) -> PoseSequence:
 
 def analyze(
     seq: PoseSequence,
-    bundle: Any = None,
+    model: Any = None,
     exercise: str | None = None,
     config: DecoderConfig = DecoderConfig(),
     reps: bool = True,
 ) -> Analysis:
-    """Recognise the exercise of ``seq`` with ``bundle`` (a ModelBundle; None loads the default one)
-    unless ``exercise`` names it, then count its repetitions and check its form.
+    """Recognise the exercise of ``seq`` with ``model`` (a ModelBundle, a bundle directory, or None for
+    the embedded default) unless ``exercise`` names it, then count its repetitions and check its form.
 
-    Raises NoPersonError when no frame holds a pose.
+    Raises NoPersonError when no frame holds a pose (before any model is loaded).
     """
     source = str(seq.meta.get("source") or seq.meta.get("path") or "sequence")
     with_pose = int(seq.has_pose.sum())
@@ -125,16 +130,16 @@ def analyze(
         raise NoPersonError(f"{source}: no person found in any of its {len(seq)} frames")
     step = float(np.median(np.diff(seq.timestamps))) if len(seq) > 1 else 1.0 / seq.fps
     start_s, end_s = float(seq.timestamps[0]), float(seq.timestamps[-1]) + step
-    model = None
+    used = None
     if exercise is not None:
         recognition = Recognition.from_given(check_exercise(exercise), start_s, end_s)
     else:
-        from ..bundle import load_bundle
+        from ..bundle import ModelBundle, load_bundle
 
-        bundle = bundle if bundle is not None else load_bundle(None)
-        recognition = recognise(bundle.predict_windows(seq), config, start_s, end_s)
-        model = {"kind": bundle.kind, "classes": len(bundle.labels)}
-    result = Analysis(source, len(seq), with_pose, seq.fps, end_s - start_s, recognition, model)
+        bundle = model if isinstance(model, ModelBundle) else load_bundle(model)
+        recognition = recognise(bundle.predict_windows(seq), config, start_s, end_s, bundle.hop / bundle.fps)
+        used = {"kind": bundle.kind, "classes": len(bundle.labels)}
+    result = Analysis(source, len(seq), with_pose, seq.fps, end_s - start_s, recognition, used)
     if reps and recognition.recognised:
         result.reps, result.form = _reps_and_form(seq, recognition)
     return result

@@ -1,0 +1,115 @@
+"""`workout analyze` end to end, through a subprocess as a user runs it: real MediaPipe, the real
+embedded model, real shared clips (skipped without them), and every kind of bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import shared_path
+
+from workout_analysis.analysis.report import analyze
+from workout_analysis.sequence import from_flat
+
+CLIP = ("videos", "squat", "spotter__squat-james-smith.mp4")  # 3.3 s, one person, side view
+TOP_KEYS = {"schema_version", "input", "exercise", "recognised", "given", "confidence", "runner_ups",
+            "probabilities", "frames", "frames_with_pose", "fps", "duration_s", "segments", "model", "reps",
+            "form"}  # fmt: skip
+
+
+def workout(*args: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "workout_analysis.cli", "analyze", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, code: int, *words: str) -> None:
+    assert proc.returncode == code, proc.stderr
+    assert "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("workout: error: ")
+    for word in words:
+        assert word in last
+    assert proc.stdout == ""
+
+
+@pytest.fixture(scope="module")
+def pushup_npy(tmp_path_factory) -> Path:
+    """A real push-up sequence (pushfit landmarks) as a bare (T, 33, 4) array, as another tool writes it."""
+    with np.load(shared_path("landmarks", "pushfit", "pushups_form.npz"), allow_pickle=False) as data:
+        array = data["correct/correct103"].astype(np.float32)
+    path = tmp_path_factory.mktemp("lm") / "pushup.npy"
+    np.save(path, array)
+    return path
+
+
+def test_landmark_file_text_report(pushup_npy):
+    proc = workout(pushup_npy, "--fps", "30")
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    assert f"{pushup_npy}: 150 frames at 30 fps" in text
+    assert "Exercise: push up" in text
+    assert "Repetitions:" in text
+
+
+def test_given_exercise_skips_recognition(pushup_npy):
+    proc = workout(pushup_npy, "--exercise", "push-up", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["exercise"] == "push_up" and out["given"] and out["confidence"] is None
+    assert out["model"] is None and out["probabilities"] == {}
+    assert out["reps"]["count"] >= 1
+
+
+@pytest.mark.slow
+def test_video_without_a_person_exits_3(tmp_path):
+    import cv2
+
+    path = tmp_path / "empty_room.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 15, (160, 120))
+    for i in range(20):  # a plain scene with a slowly moving box: no person
+        frame = np.full((120, 160, 3), 200, np.uint8)
+        cv2.rectangle(frame, (10 + i, 40), (40 + i, 80), (60, 90, 120), -1)
+        writer.write(frame)
+    writer.release()
+    proc = workout(path)
+    assert_one_line_error(proc, 3, str(path), "no person")
+
+
+def test_text_file_renamed_mp4(tmp_path):
+    path = tmp_path / "notes.mp4"
+    path.write_text("this is not a video\n" * 20)
+    assert_one_line_error(workout(path, "--exercise", "squat"), 2, str(path))
+
+
+def test_wrong_shape_npy(tmp_path):
+    path = tmp_path / "bad.npy"
+    np.save(path, np.zeros((10, 5), np.float32))
+    assert_one_line_error(workout(path), 2, str(path), "(T, 33, 3)")
+
+
+def test_landmarks_with_no_pose_exit_3(tmp_path):
+    path = tmp_path / "nobody.npy"
+    np.save(path, np.full((40, 33, 4), np.nan, np.float32))
+    assert_one_line_error(workout(path), 3, str(path), "no person")
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--exercise", "yoga"], ["unknown exercise", "yoga"]),
+        (["--stride", "0"], ["--stride"]),
+        (["--min-confidence", "2"], ["--min-confidence"]),
+        (["--model", "/nonexistent/bundle"], ["/nonexistent/bundle"]),
+    ],
+)
+def test_bad_options(pushup_npy, args, words):
+    assert_one_line_error(workout(pushup_npy, *args), 2, *words)
+
+
+def test_python_api_matches_the_cli(pushup_npy):
+    seq = from_flat(np.load(pushup_npy), fps=30.0, meta={"source": str(pushup_npy)})
+    result = analyze(seq, exercise="push_up")
+    proc = workout(pushup_npy, "--exercise", "push_up", "--json")
+    assert json.loads(proc.stdout)["reps"] == result.to_dict()["reps"]
