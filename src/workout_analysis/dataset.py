@@ -380,25 +380,33 @@ def _run_pool(
 # --- Splits (owned by the models engineer): by video and by source, never by frame ------------------
 
 
-def split_groups(sequences: list[PoseSequence]) -> np.ndarray:
-    """The unit a split must keep whole: the source (person/repository) when known, else the video."""
-    return np.array([str(s.meta.get("source") or s.meta.get("video_id") or i) for i, s in enumerate(sequences)])
+def split_groups(sequences: list[PoseSequence], by: str = "source") -> np.ndarray:
+    """The unit a split must keep whole: the source (person/repository) when known, else the video;
+    ``by="video"`` keeps only videos whole (for a validation part inside a single source)."""
+    keys = ("source", "video_id") if by == "source" else ("video_id",)
+    return np.array([str(next((s.meta[k] for k in keys if s.meta.get(k)), i)) for i, s in enumerate(sequences)])
 
 
-def grouped_folds(sequences: list[PoseSequence], n_folds: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+def grouped_folds(sequences: list[PoseSequence], n_folds: int, seed: int = 0,
+                  by: str = "source") -> list[tuple[np.ndarray, np.ndarray]]:  # fmt: skip
     """(train, test) index pairs over ``sequences``: each group in exactly one test fold, stratified by
     exercise as far as the groups allow. Fewer groups than folds -> as many folds as groups."""
+    import warnings
+
     from sklearn.model_selection import StratifiedGroupKFold
 
     labels = np.array([s.meta["exercise"] for s in sequences])
-    groups = split_groups(sequences)
+    groups = split_groups(sequences, by)
     n = min(n_folds, len(set(groups)))
     if n < 2:
         raise ValueError(f"need at least 2 sources or videos to split, got {len(set(groups))}")
     folds = StratifiedGroupKFold(n_splits=n, shuffle=True, random_state=seed)
-    return [(train, test) for train, test in folds.split(np.zeros(len(labels)), labels, groups)]
+    with warnings.catch_warnings():  # "the least populated class has fewer members than n_splits": expected here
+        warnings.simplefilter("ignore", UserWarning)
+        return [(train, test) for train, test in folds.split(np.zeros(len(labels)), labels, groups)]
 
 
-def grouped_split(sequences: list[PoseSequence], test_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def grouped_split(sequences: list[PoseSequence], test_fraction: float = 0.2, seed: int = 0,
+                  by: str = "source") -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """One (train, test) split holding out about ``test_fraction`` of the groups (see grouped_folds)."""
-    return grouped_folds(sequences, max(2, round(1 / test_fraction)), seed)[0]
+    return grouped_folds(sequences, max(2, round(1 / test_fraction)), seed, by)[0]

@@ -126,7 +126,10 @@ def cross_validate(sequences: list[PoseSequence], config, n_folds: int = 5, prog
     for k, (train_idx, test_idx) in enumerate(tqdm(grouped_folds(sequences, n_folds, config.seed), desc="folds",
                                                    disable=not progress)):  # fmt: skip
         train = [sequences[i] for i in train_idx]
-        tr, va = grouped_split(train, config.val_fraction, config.seed)
+        try:
+            tr, va = grouped_split(train, config.val_fraction, config.seed)
+        except ValueError:  # one source left for training: validate on some of its videos instead
+            tr, va = grouped_split(train, config.val_fraction, config.seed, by="video")
         started = time.perf_counter()
         fit_on = [train[i] for i in tr] + list(extra_train)
         bundle, history = fit(fit_on, [train[i] for i in va], labels, config, progress=False)

@@ -1,0 +1,161 @@
+"""One command for the model comparison in docs/models.md (numbers on the real shared data).
+
+    .venv/bin/python scripts/compare_models.py                 # ~1 h on a free 2-core machine
+    .venv/bin/python scripts/compare_models.py --folds 2 --synthetic 4 --epochs 15   # quicker, rougher
+
+Every model is scored by leave-sources-out cross-validation over the real labelled sequences of
+../shared/data (see shared_data.py): a fold's sources are never seen in its training, synthetic
+data (when used) joins every fold's training part and is never scored. Then the augmentation
+ablation: the TCN trained with all augmentations, with none, and with each one left out, on the
+same folds. Writes docs/models.md and the full results as JSON (outside the repo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from shared_data import real_sequences  # noqa: E402
+from train_default import synthetic_sequences  # noqa: E402
+
+from workout_analysis.augment import Augmenter  # noqa: E402
+from workout_analysis.evaluate import Predictions, cross_validate, summarise  # noqa: E402
+from workout_analysis.fileio import atomic_write_text  # noqa: E402
+from workout_analysis.models import count_parameters  # noqa: E402
+from workout_analysis.train import TrainConfig, all_windows, bundle_for, fit  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cpu_ms_per_window(config: TrainConfig, labels: list[str], sequences) -> tuple[int, float]:
+    """Parameters, and single-thread milliseconds per window (features + network) of an untrained model."""
+    bundle = bundle_for(config, labels)
+    windows, _ = all_windows(bundle, sequences[:20], labels, per_video=20)
+    windows = windows[:256]
+    bundle.probabilities(windows)  # warm up
+    started = time.perf_counter()
+    for _ in range(3):
+        bundle.probabilities(windows)
+    return count_parameters(bundle.model), (time.perf_counter() - started) / 3 / len(windows) * 1000
+
+
+def run(name: str, config: TrainConfig, real, synth, folds: int, results: dict, json_path: Path) -> dict:
+    print(f"--- {name}", flush=True)
+    r = cross_validate(real, config, folds, extra_train=synth)
+    labels = r["labels"]
+    r["parameters"], r["ms_per_window"] = cpu_ms_per_window(config, labels, real)
+    r["train_seconds"] = float(np.mean([f["train_seconds"] for f in r["folds"]]))
+    r["config"] = config.to_dict()
+    r["synthetic"] = len(synth)
+    results[name] = r
+    atomic_write_text(json_path, json.dumps(results, indent=1) + "\n")  # keep what is done if interrupted
+    print(f"{name}: video {r['video_accuracy']:.1%} macro-F1 {r['video_macro_f1']:.3f} window "
+          f"{r['window_accuracy']:.1%} ECE {r['ece_uncalibrated']:.3f}->{r['ece']:.3f}", flush=True)  # fmt: skip
+    return r
+
+
+def synthetic_only(config: TrainConfig, real, synth) -> dict:
+    """Trained on synthetic data alone (validation: a slice of it), scored on every real sequence."""
+    labels = sorted({s.meta["exercise"] for s in [*real, *synth]})
+    val = synth[::5]
+    train = [s for i, s in enumerate(synth) if i % 5]
+    bundle, _ = fit(train, val, labels, config, progress=False)
+    pred = Predictions(labels)
+    pred.add(bundle, real)
+    return summarise(pred)
+
+
+def row(name: str, r: dict) -> str:
+    return (f"| {name} | {r['video_accuracy']:.1%} | {r['video_macro_f1']:.3f} | {r['window_accuracy']:.1%} | "
+            f"{r['ece_uncalibrated']:.3f} → {r['ece']:.3f} | {r.get('parameters', 0):,} | "
+            f"{r.get('ms_per_window', float('nan')):.2f} | {r.get('train_seconds', float('nan')):.0f} s |")  # fmt: skip
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--folds", type=int, default=3)
+    p.add_argument("--synthetic", type=int, default=8, help="synthetic sets per class")
+    p.add_argument("--epochs", type=int, default=30, help="maximum epochs of the window models")
+    p.add_argument("--skip-ablation", action="store_true")
+    p.add_argument("--out", type=Path, default=ROOT / "docs" / "models.md")
+    p.add_argument("--json", type=Path, default=Path("/work/cache/compare_models.json"))
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+
+    real = real_sequences()
+    synth = synthetic_sequences(args.synthetic)
+    results: dict = {}
+    started = time.perf_counter()
+    models = {
+        "mlp (original design: raw 99, per frame, real data only)": (TrainConfig.for_model("mlp"), []),
+        "gru (pose features, augmented, + synthetic)": (TrainConfig.for_model("gru", epochs=args.epochs), synth),
+        "tcn (pose features, augmented, + synthetic)": (TrainConfig.for_model("tcn", epochs=args.epochs), synth),
+        "tcn, real data only": (TrainConfig.for_model("tcn", epochs=args.epochs), []),
+        "tcn, canonical body rotation": (TrainConfig.for_model("tcn", epochs=args.epochs, canonical=True), synth),
+    }
+    for name, (config, extra) in models.items():
+        run(name, config, real, extra, args.folds, results, args.json)
+    tcn = TrainConfig.for_model("tcn", epochs=args.epochs)
+    results["synthetic only"] = synthetic_only(tcn, real, synth)
+
+    ablation: dict = {}
+    if not args.skip_ablation:
+        full = Augmenter()
+        ablation["all (the recipe)"] = results["tcn (pose features, augmented, + synthetic)"]
+        variants = {"none": Augmenter.none()}
+        variants.update({f"all but {f}": replace(full, **{f: 0.0}) for f in full.to_dict()})
+        for name, aug in variants.items():
+            ablation[name] = run(f"ablation: {name}", replace(tcn, augment=aug), real, synth, args.folds, results,
+                                 args.json)  # fmt: skip
+    write_markdown(args, results, ablation, len(real), len(synth), time.perf_counter() - started)
+
+
+def write_markdown(args, results: dict, ablation: dict, n_real: int, n_synth: int, seconds: float) -> None:
+    head = ("| model | video accuracy | video macro-F1 | window accuracy | ECE before → after temperature | "
+            "parameters | CPU ms / window | training time per fold |\n|---|---|---|---|---|---|---|---|")  # fmt: skip
+    lines = [
+        "# Models compared",
+        "",
+        "Generated by `.venv/bin/python scripts/compare_models.py "
+        f"--folds {args.folds} --synthetic {args.synthetic} --epochs {args.epochs}` "
+        f"({seconds / 60:.0f} min on the shared 2-core machine). Do not edit by hand.",
+        "",
+        f"Scored by leave-sources-out cross-validation ({args.folds} folds grouped by source repository, "
+        f"stratified by exercise) over {n_real} real labelled sequences of `../shared/data` (the extracted "
+        "clips of `videos/`, RepCount-A, PushFit). A fold's sources are never in its training part; "
+        f"synthetic data ({n_synth} sets, all {args.synthetic} per generator class) joins every training part "
+        "and is never scored. Video verdict = mean of the window probabilities; the MLP's windows are single "
+        "frames, so its window accuracy is the original design's frame accuracy. ECE is over windows (15 bins). "
+        "A class whose only source is in the test fold cannot be learnt from real data in that fold: those "
+        "videos count as errors (synthetic data is what can name them).",
+        "",
+        head,
+    ]
+    lines += [row(name, r) for name, r in results.items() if "folds" in r and not name.startswith("ablation")]
+    so = results["synthetic only"]
+    lines += ["", f"Trained on synthetic data alone (no real data at all), scored on all {so['videos']} real "
+              f"sequences: video accuracy {so['video_accuracy']:.1%}, macro-F1 {so['video_macro_f1']:.3f}.", ""]  # fmt: skip
+    best = max((r for n, r in results.items() if "folds" in r), key=lambda r: r["video_accuracy"])
+    lines += ["## Per class (best model above, video level)", "", "| class | videos | recall | precision |", "|---|---|---|---|"]
+    lines += [f"| {c} | {v['videos']} | {v['recall']:.0%} | {v['precision']:.0%} |" for c, v in best["per_class"].items()]
+    lines += ["", "By collection: " + ", ".join(f"{d} {v['video_accuracy']:.1%} of {v['videos']}"
+                                                for d, v in best.get("by_dataset", {}).items()), ""]  # fmt: skip
+    if ablation:
+        lines += ["## Augmentation ablation (TCN + synthetic, same folds)", "",
+                  "Each augmentation's effect: the full recipe against the recipe without it.", "", head]  # fmt: skip
+        lines += [row(name, r) for name, r in ablation.items()]
+    atomic_write_text(args.out, "\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
