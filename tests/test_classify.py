@@ -156,3 +156,23 @@ def test_streaming_memory_stays_bounded_on_a_long_stream():
     assert most < 40  # undecided windows only, not the whole stream
     assert online.to_dict() == recognise(w, start_s=0.0, end_s=float(w.end[-1])).to_dict()
     assert len(online.segments) == 30
+
+
+def test_streaming_through_the_default_model_equals_offline():
+    """Frame by frame through the embedded model's own stream, on a real sequence: the same answer."""
+    from conftest import shared_path
+
+    from workout_analysis.bundle import load_bundle
+    from workout_analysis.sequence import PoseSequence
+
+    with np.load(shared_path("landmarks", "pushfit", "pushups_form.npz"), allow_pickle=False) as data:
+        landmarks = data["correct/correct103"].astype(np.float32)
+    seq = PoseSequence(np.concatenate([landmarks, landmarks[::-1]]), fps=30.0)  # 10 s
+    bundle = load_bundle()
+    end_s = len(seq) / seq.fps
+    offline = recognise(bundle.predict_windows(seq), DecoderConfig(), 0.0, end_s, bundle.hop / bundle.fps)
+    online = StreamingRecognizer.for_bundle(bundle)
+    for frame, t in zip(seq.landmarks, seq.timestamps):
+        online.push(frame, t)
+    assert online.finish(end_s).to_dict() == offline.to_dict()
+    assert offline.recognised and len(offline.segments) >= 1
