@@ -89,6 +89,14 @@ def test_wrong_shape_npy(tmp_path):
     assert_one_line_error(workout(path), 2, str(path), "(T, 33, 3)")
 
 
+def test_one_frame_is_too_short_to_recognise(tmp_path, pushup_npy):
+    path = tmp_path / "one.npy"
+    np.save(path, np.load(pushup_npy)[:1])
+    assert_one_line_error(workout(path), 2, str(path), "too short")
+    proc = workout(path, "--exercise", "squat", "--json")  # a named exercise needs no motion to name it
+    assert proc.returncode == 0 and json.loads(proc.stdout)["frames"] == 1
+
+
 def test_landmarks_with_no_pose_exit_3(tmp_path):
     path = tmp_path / "nobody.npy"
     np.save(path, np.full((40, 33, 4), np.nan, np.float32))

@@ -18,6 +18,8 @@ from ..sequence import PoseSequence
 from .classify import DecoderConfig, Recognition, recognise
 
 SCHEMA_VERSION = 1
+# Recognition reads motion: with less than this much time with a pose there is none to read.
+MIN_RECOGNISE_S = 1.0
 
 
 @dataclass
@@ -122,7 +124,8 @@ def analyze(
     """Recognise the exercise of ``seq`` with ``model`` (a ModelBundle, a bundle directory, or None for
     the embedded default) unless ``exercise`` names it, then count its repetitions and check its form.
 
-    Raises NoPersonError when no frame holds a pose (before any model is loaded).
+    Raises NoPersonError when no frame holds a pose, WorkoutError when less than
+    :data:`MIN_RECOGNISE_S` holds one and the exercise is not given (before any model is loaded).
     """
     source = str(seq.meta.get("source") or seq.meta.get("path") or "sequence")
     with_pose = int(seq.has_pose.sum())
@@ -134,6 +137,9 @@ def analyze(
     if exercise is not None:
         recognition = Recognition.from_given(check_exercise(exercise), start_s, end_s)
     else:
+        if with_pose / seq.fps < MIN_RECOGNISE_S:
+            raise WorkoutError(f"{source}: too short to recognise an exercise: {with_pose} frames with a pose "
+                               f"({with_pose / seq.fps:.2f} s), needs {MIN_RECOGNISE_S:g} s (or name it with --exercise)")  # fmt: skip
         from ..bundle import ModelBundle, load_bundle
 
         bundle = model if isinstance(model, ModelBundle) else load_bundle(model)
