@@ -1,0 +1,468 @@
+"""Repetition counting: a per-exercise signal, smoothed, read by a hysteresis state machine whose
+thresholds adapt to the person's own range of motion.
+
+A rep is rest -> far -> rest: the signal must leave the rest end, get past ``LOW`` (half-way to the
+far end of the person's range *around that moment*: the local min/max over about three rep cycles),
+and come back above ``HIGH``. Between the two thresholds nothing happens, so a pause at the bottom,
+a slow tempo or a shaky top neither splits nor merges reps, while a movement that turns back before
+``LOW`` is a *partial* rep (reported, not counted). The signal is the exercise's candidate that
+repeats most clearly (:mod:`.signals`); its tempo (autocorrelation) sets the smoothing and windows.
+
+:func:`count_reps` reads a whole sequence; :class:`RepCounter` runs the same state machine frame by
+frame with a bounded buffer (for a live camera) and agrees with it to within a rep.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.ndimage import maximum_filter1d, minimum_filter1d
+
+from ..exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE
+from ..features import metric_xyz, normalize, torso_size
+from ..sequence import PoseSequence
+from .signals import (
+    ALTERNATING, EXERCISE_SIGNALS, PCA_SIGNAL, SignalSpec, fill_gaps, fit_pose_basis, periodicity, project_pose, signal_values, smooth,
+)  # fmt: skip
+
+# Thresholds on the signal scaled to the person's range: 1 = rest end, 0 = far end.
+HIGH = 0.7  # back at rest: 70 % of the way up (a lifter rarely returns exactly to the start)
+LOW = 0.5  # far enough: half the local range (a shallow-but-real rep gets there; a twitch does not)
+PARTIAL = 0.85  # left rest this far without reaching LOW: a partial rep
+RANGE_PERCENTILES = (3.0, 97.0)  # the person's range: robust to a few glitched frames
+MIN_RANGE = {"deg": 15.0, "torso": 0.12, "pc": 0.25}  # less movement than this is not exercising
+MIN_PERIOD_S, MAX_PERIOD_S = 0.4, 12.0  # fastest and slowest rep cycle looked for
+MIN_REP_S = 0.25  # no exercise is repeated faster; anything quicker is a glitch
+MIN_REP_FRACTION = 0.2  # nor is a rep much quicker than the set's typical cycle
+MAX_GAP_S = 0.5  # pose lost for up to this long is bridged by interpolation ...
+RESET_GAP_S = 2.0  # ... and for longer than this, a rep in progress is dropped (the person may have left)
+LEVEL_WINDOW = 1.5  # periods either side over which the local range is taken ...
+MAX_LEVEL_WINDOW_S = 5.0  # ... but no more than this: bounds the live counter's delay
+MIN_LOCAL_RANGE = 0.2  # a local range under this share of the whole set's range is standing still
+PC_WEIGHT = 0.9
+SMOOTH_FRACTION = 0.1  # Gaussian smoothing sigma as a share of the typical cycle: keeps the rep, drops jitter
+HOLD_SPEED = 0.25  # torso lengths per second over HOLD_LAG_S: slower than this the body is holding still
+HOLD_LAG_S = 0.5
+WARMUP_S = 10.0  # the live counter picks its signal and tempo from this much movement ...
+REPLAN_S = 5.0  # ... and looks again this often
+
+
+@dataclass
+class Rep:
+    """One repetition: times in seconds from the sequence start, range of motion in ``rom_unit``."""
+
+    index: int
+    start_s: float
+    end_s: float
+    bottom_s: float
+    rom: float
+    rom_unit: str  # "deg" for joint angles, "torso" for heights in torso lengths, "pc" for the fallback
+    start_frame: int
+    end_frame: int
+    bottom_frame: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index, "start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2),
+            "duration_s": round(self.duration_s, 2), "rom": round(self.rom, 1 if self.rom_unit == "deg" else 3),
+            "rom_unit": self.rom_unit,
+        }  # fmt: skip
+
+
+@dataclass
+class RepReport:
+    """Reps of one sequence and the signal they were read from (for plots and form checks)."""
+
+    exercise: str | None
+    count: int
+    reps: list[Rep]
+    signal_name: str
+    signal: np.ndarray  # (T,) smoothed signal in its own unit; NaN where no pose
+    times: np.ndarray  # (T,) seconds
+    rest_level: float = float("nan")
+    far_level: float = float("nan")
+    partial_reps: int = 0
+    hold_s: float | None = None  # time under tension, for holds (plank)
+    method: str = "exercise"  # "exercise" (its own signals), "fallback" (whole-pose periodicity) or "hold"
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "exercise": self.exercise, "count": self.count, "method": self.method, "signal": self.signal_name,
+            "partial_reps": self.partial_reps, "hold_s": None if self.hold_s is None else round(self.hold_s, 1),
+            "reps": [r.to_dict() for r in self.reps], "notes": list(self.notes),
+        }  # fmt: skip
+
+
+class _RepMachine:
+    """The hysteresis state machine, fed one sample at a time (shared by the offline and live counters).
+
+    ``s`` is the signal scaled to the local range (1 = rest end, 0 = far end). States: None (not yet
+    seen at rest), "rest", "far".
+    """
+
+    def __init__(self, unit: str, min_rep_frames: int, reset_frames: int) -> None:
+        self.unit, self.min_rep_frames, self.reset_frames = unit, min_rep_frames, reset_frames
+        self.gap = 0
+        self.state: str | None = None
+        self.peak = self.lowest = self.low = 0.0
+        self.peak_at = self.start = self.bottom = (0, 0.0)  # (frame, time)
+        self.raw_min = self.raw_max = 0.0
+        self.count = self.partials = 0
+
+    def missing(self) -> None:
+        """A frame without pose: after ``reset_frames`` of them a rep in progress is dropped and counting
+        resumes once the person is back at rest (a short dropout mid-rep keeps the rep)."""
+        self.gap += 1
+        if self.gap > self.reset_frames:
+            self.state = None
+
+    def _at_rest(self, frame: int, t: float, s: float) -> None:
+        self.state, self.peak, self.lowest, self.peak_at = "rest", s, s, (frame, t)
+
+    def step(self, frame: int, t: float, s: float, raw: float) -> Rep | None:
+        """Advance one frame; returns the rep this frame completes, if any."""
+        self.gap = 0
+        if self.state is None:
+            if s >= HIGH:
+                self._at_rest(frame, t, s)
+            return None
+        if self.state == "rest":
+            if s < LOW:  # committed to a rep: it started when the signal last left the top
+                self.state, self.start, self.bottom, self.low = "far", self.peak_at, (frame, t), s
+                self.raw_min = self.raw_max = raw
+                return None
+            near_top = s >= self.peak - 0.05
+            if near_top and self.lowest < min(PARTIAL, self.peak - 0.15):  # went down, came back early
+                self.partials += 1
+            if near_top:
+                self.peak_at, self.lowest = (frame, t), s
+            self.peak, self.lowest = max(self.peak, s), min(self.lowest, s)
+            return None
+        # far: follow the bottom until back at rest
+        self.raw_min, self.raw_max = min(self.raw_min, raw), max(self.raw_max, raw)
+        if s < self.low:
+            self.low, self.bottom = s, (frame, t)
+        if s < HIGH:
+            return None
+        self._at_rest(frame, t, s)
+        if frame - self.start[0] < self.min_rep_frames:
+            return None
+        self.count += 1
+        return Rep(self.count, self.start[1], t, self.bottom[1], float(self.raw_max - self.raw_min), self.unit,
+                   self.start[0], frame, self.bottom[0])  # fmt: skip
+
+
+@dataclass
+class _Plan:
+    """Everything the counter fixes before reading reps: which signal, the tempo and the person's range."""
+
+    spec: SignalSpec
+    period: int  # frames per typical rep cycle
+    fps: float
+    scale: float  # torso length, for height signals
+    basis: tuple[np.ndarray, np.ndarray] | None  # principal components, for the fallback
+    rest_high: bool = True
+    lo: float = 0.0  # the whole set's range (robust percentiles)
+    hi: float = 0.0
+
+    @property
+    def unit(self) -> str:
+        if self.spec.name == PCA_SIGNAL:
+            return "pc"
+        return "deg" if self.spec.name in ("elbow", "knee", "hip", "shoulder", "ankle", "trunk_lean") else "torso"
+
+    @property
+    def sigma(self) -> float:
+        return float(np.clip(SMOOTH_FRACTION * self.period, 0.05 * self.fps, 0.3 * self.fps))
+
+    @property
+    def half(self) -> int:
+        return int(min(LEVEL_WINDOW * self.period, MAX_LEVEL_WINDOW_S * self.fps))
+
+    @property
+    def min_rep_frames(self) -> int:
+        return int(max(MIN_REP_S * self.fps, MIN_REP_FRACTION * self.period))
+
+    @property
+    def enough_range(self) -> bool:
+        return self.hi - self.lo >= MIN_RANGE[self.unit]
+
+    def raw(self, points: np.ndarray) -> np.ndarray:
+        """(T,) the chosen signal of (T, 33, 3) aspect-corrected landmarks."""
+        if self.spec.name == PCA_SIGNAL:
+            return project_pose(points, self.basis)[:, 0]
+        return signal_values(points, self.spec.name, self.scale)
+
+    def smooth(self, raw: np.ndarray) -> np.ndarray:
+        return smooth(fill_gaps(raw, int(MAX_GAP_S * self.fps)), self.sigma)
+
+    def scaled(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(s, moving): the signal scaled to its local range (1 = rest) and where the person moves enough."""
+        local_lo, local_hi = _local_levels(x, self.half)
+        moving = (local_hi - local_lo) >= max(MIN_RANGE[self.unit], MIN_LOCAL_RANGE * (self.hi - self.lo))
+        s = (x - local_lo) / np.maximum(local_hi - local_lo, 1e-9)
+        return (s if self.rest_high else 1 - s), moving
+
+
+def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> _Plan:
+    """Choose the signal that repeats most clearly, its tempo and range, from (T, 33, 3) landmarks.
+
+    The exercise's own signals come first (the first one wins near-ties); the whole pose's principal
+    components are candidates too (and the only ones for an exercise the counter does not know).
+    """
+    scale = float(np.nanmedian(torso_size(points[..., :2]))) if np.isfinite(points).any() else 1.0
+    basis = fit_pose_basis(points)
+    pcs = project_pose(points, basis)
+    cands = [(spec, signal_values(points, spec.name, scale)) for spec in EXERCISE_SIGNALS.get(exercise or "", ())]
+    if exercise not in ALTERNATING:
+        cands += [(SignalSpec(PCA_SIGNAL, True), pcs[:, k]) for k in range(pcs.shape[1])]
+    lags = (max(2, int(MIN_PERIOD_S * fps)), int(MAX_PERIOD_S * fps))
+    best, first_pc_range = None, None
+    for rank, (spec, raw) in enumerate(cands):
+        x = smooth(fill_gaps(raw, int(MAX_GAP_S * fps)), 0.1 * fps)
+        score, period = periodicity(x, *lags)
+        score *= 1.0 if rank == 0 else (PC_WEIGHT if spec.name == PCA_SIGNAL else 0.9)
+        if spec.name == PCA_SIGNAL and np.isfinite(x).any():
+            # a minor component can repeat cleanly yet only carry sway or detector noise: weigh by its size
+            pc_range = np.ptp(np.nanpercentile(x, RANGE_PERCENTILES))
+            first_pc_range = first_pc_range or pc_range
+            score *= np.sqrt(min(1.0, pc_range / max(first_pc_range, 1e-9)))
+        if best is None or score > best[0]:
+            best = (score, spec, raw, period, rank)
+    _, spec, raw, period, rank = best
+    if spec.name == PCA_SIGNAL:  # keep just the chosen component
+        basis = (basis[0], basis[1][[rank - (len(cands) - pcs.shape[1])]])
+    plan = _Plan(spec, period or int(2 * fps), fps, scale, basis)
+    x = plan.smooth(raw)
+    v = x[np.isfinite(x)]
+    plan.lo, plan.hi = (float(q) for q in np.percentile(v, RANGE_PERCENTILES)) if len(v) else (0.0, 0.0)
+    # a principal component has no natural rest end: rest is where the person spends more time
+    plan.rest_high = spec.rest_high if spec.name != PCA_SIGNAL else bool(np.median(v) > (plan.lo + plan.hi) / 2)
+    return plan
+
+
+def _local_levels(x: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) of the signal within ``half`` frames either side: the person's range *here*.
+
+    Local rather than global, so that a camera that moves, a person who drifts or a long warm-up
+    with a different pose do not squash the reps into a sliver of a range set elsewhere.
+    """
+    filled = np.where(np.isfinite(x), x, np.nanmedian(x))
+    size = 2 * half + 1
+    return minimum_filter1d(filled, size, mode="nearest"), maximum_filter1d(filled, size, mode="nearest")
+
+
+def _body_speed(body: np.ndarray, earlier: np.ndarray, lag_s: float) -> np.ndarray:
+    """Mean landmark speed in torso lengths per second between two normalised body poses ``lag_s`` apart.
+
+    Over half a second, not frame to frame: detector jitter averages out, real movement adds up.
+    """
+    return np.linalg.norm(body - earlier, axis=-1).mean(axis=-1) / lag_s
+
+
+def _hold_seconds(seq: PoseSequence) -> float:
+    """Time under tension: seconds the body holds still (pose present, slow), in stretches of at least 1 s."""
+    body = normalize(metric_xyz(seq)[..., :2])[:, 11:]
+    lag = max(1, int(HOLD_LAG_S * seq.fps))
+    still = np.zeros(len(seq), bool)
+    with np.errstate(invalid="ignore"):
+        still[lag:] = _body_speed(body[lag:], body[:-lag], lag / seq.fps) < HOLD_SPEED
+    total, run = 0.0, 0
+    for s in np.append(still, False):
+        if s:
+            run += 1
+        else:
+            total += run / seq.fps if run >= seq.fps else 0.0
+            run = 0
+    return total
+
+
+def count_reps(seq: PoseSequence, exercise: str | None = None) -> RepReport:
+    """Count the repetitions in a sequence.
+
+    ``exercise`` selects the signals (:data:`signals.EXERCISE_SIGNALS`); ``None`` or a name the counter
+    does not know falls back to the periodicity of the whole pose. Holds (``exercises.HOLDS``) report
+    ``hold_s`` and no reps; ``no_exercise`` counts nothing.
+    """
+    times = np.asarray(seq.timestamps, dtype=np.float64)
+    empty = np.full(len(seq), np.nan)
+    if exercise in HOLDS:
+        return RepReport(exercise, 0, [], "hold", empty, times, hold_s=_hold_seconds(seq), method="hold")
+    if exercise == NO_EXERCISE or not seq.has_pose.any():
+        note = "no exercise recognised" if exercise == NO_EXERCISE else "no pose found"
+        return RepReport(exercise, 0, [], "none", empty, times, method="none", notes=[note])
+    known = exercise in ALL_EXERCISES
+    points = metric_xyz(seq)
+    plan = _make_plan(points, exercise if known else None, seq.fps)
+    x = plan.smooth(plan.raw(points))
+    report = RepReport(exercise, 0, [], plan.spec.name, x, times, method="exercise" if known else "fallback")
+    report.rest_level, report.far_level = (plan.hi, plan.lo) if plan.rest_high else (plan.lo, plan.hi)
+    if exercise is not None and not known:
+        report.notes.append(f"unknown exercise {exercise!r}: counted from the whole pose's periodicity")
+    if not plan.enough_range:
+        report.notes.append("too little movement to count repetitions")
+        return report
+    s, moving = plan.scaled(x)
+    machine = _RepMachine(plan.unit, plan.min_rep_frames, int(RESET_GAP_S * plan.fps))
+    for i in range(len(x)):
+        if not np.isfinite(x[i]):
+            machine.missing()
+        elif moving[i] and (rep := machine.step(i, float(times[i]), float(s[i]), float(x[i]))):
+            report.reps.append(rep)
+    report.count, report.partial_reps = len(report.reps), machine.partials
+    return report
+
+
+class RepCounter:
+    """Live counting, frame by frame, with bounded memory and delay; agrees with :func:`count_reps`.
+
+    For its first ``WARMUP_S`` seconds with a pose it only buffers; then it chooses its signal, tempo and
+    range from the buffer (as :func:`count_reps` does from the whole sequence) and judges each frame once
+    the frames its smoothing and local range look at have arrived: a rep is reported about ``delay_s``
+    after it ends. Every ``REPLAN_S`` seconds (and at :meth:`finish`) it chooses again from the buffer;
+    if the choice changed it replays the buffer with it and adds the reps it had missed (a rep already
+    reported is never taken back). Memory: at most ``window_s`` seconds of frames.
+
+        counter = RepCounter("squat", fps=30)
+        for t, landmarks in frames:            # landmarks: (33, 4) MediaPipe image landmarks, NaN if none
+            for rep in counter.update(landmarks, t):
+                print(f"rep {rep.index}: {rep.duration_s:.1f} s")
+        counter.finish()                        # the end of the stream: judge the last frames
+    """
+
+    def __init__(self, exercise: str | None, fps: float, aspect: float = 1.0, window_s: float = 30.0) -> None:
+        self.exercise, self.fps, self.aspect = exercise, float(fps), float(aspect)
+        self.reps: list[Rep] = []
+        self.hold_s: float | None = 0.0 if exercise in HOLDS else None
+        size = int(max(window_s, 2 * WARMUP_S) * fps)
+        self._points: deque[np.ndarray] = deque(maxlen=size)  # (33, 3) aspect-corrected, NaN without pose
+        self._times: deque[float] = deque(maxlen=size)
+        self._raw: deque[float] = deque(maxlen=size)  # the chosen signal of each buffered frame
+        self._n = 0  # frames received
+        self._next = 0  # next frame to judge
+        self._posed = 0
+        self._planned_at = 0
+        self._plan: _Plan | None = None
+        self._machine: _RepMachine | None = None
+        self._still_run = 0
+        self._bodies: deque[np.ndarray] = deque(maxlen=int(HOLD_LAG_S * fps) + 1)
+
+    @property
+    def count(self) -> int:
+        return len(self.reps)
+
+    @property
+    def delay_s(self) -> float:
+        """How long after a rep ends it is reported (once warmed up)."""
+        return self._lookahead / self.fps if self._plan else WARMUP_S
+
+    @property
+    def _lookahead(self) -> int:
+        plan = self._plan
+        return plan.half + int(np.ceil(4 * plan.sigma)) + 3 + int(MAX_GAP_S * self.fps)
+
+    def update(self, landmarks: np.ndarray, t: float) -> list[Rep]:
+        """Add one frame ((33, 4) image landmarks, all-NaN when no pose) at time ``t`` seconds; returns new reps."""
+        points = np.asarray(landmarks, dtype=np.float64)[None, :, :3].copy()
+        points[..., 0] *= self.aspect  # the same aspect correction as features.metric_xyz
+        points[..., 2] *= self.aspect
+        self._n += 1
+        if self.exercise == NO_EXERCISE:
+            return []
+        if self.hold_s is not None:
+            self._update_hold(points)
+            return []
+        self._points.append(points[0])
+        self._times.append(float(t))
+        self._posed += bool(np.isfinite(points).any())
+        if self._plan is not None:
+            self._raw.append(float(self._plan.raw(points)[0]))
+        if self._posed < WARMUP_S * self.fps:
+            return []
+        new = self._replan() if self._plan is None or self._n - self._planned_at >= REPLAN_S * self.fps else []
+        return new + self._judge(final=False)
+
+    def finish(self) -> list[Rep]:
+        """The stream has ended: choose once more and judge the frames still waiting; returns their reps."""
+        if self.hold_s is not None or self.exercise == NO_EXERCISE or not self._posed:
+            return []
+        return self._replan() + self._judge(final=True)
+
+    def _accept(self, reps: list[Rep]) -> list[Rep]:
+        """Number and keep the reps whose turnaround comes after the end of the last one reported."""
+        last = self.reps[-1].end_frame if self.reps else -1
+        new = [r for r in reps if r.bottom_frame > last]
+        for rep in new:
+            rep.index = len(self.reps) + 1
+            self.reps.append(rep)
+        return new
+
+    def _replan(self) -> list[Rep]:
+        """Choose signal, tempo and range from the buffer; replay it if the choice changed."""
+        points = np.stack(self._points)
+        known = self.exercise in ALL_EXERCISES
+        plan = _make_plan(points, self.exercise if known else None, self.fps)
+        self._planned_at = self._n
+        old = self._plan
+        if old is not None and old.spec == plan.spec and old.rest_high == plan.rest_high and (
+            abs(plan.period - old.period) <= 0.15 * old.period
+        ):  # same choice: only the range moves on
+            old.lo, old.hi = plan.lo, plan.hi
+            return []
+        self._plan = plan
+        self._raw = deque(plan.raw(points), maxlen=self._points.maxlen)
+        self._machine = _RepMachine(plan.unit, plan.min_rep_frames, int(RESET_GAP_S * plan.fps))
+        stop, self._next = self._next, self._n - len(self._raw)
+        return self._judge(final=False, stop=stop) if stop > self._next else []
+
+    def _judge(self, final: bool, stop: int | None = None) -> list[Rep]:
+        """Run the state machine over the frames whose look-ahead has arrived (all of them when final)."""
+        plan, machine = self._plan, self._machine
+        if not plan.enough_range:
+            self._next = self._n
+            return []
+        if stop is None:
+            stop = self._n if final else self._n - self._lookahead
+        if stop <= self._next:
+            return []
+        first = self._n - len(self._raw)  # frame number of the buffer's first sample
+        lo = max(first, self._next - self._lookahead)
+        hi = min(self._n, stop + self._lookahead)
+        raw = np.fromiter((self._raw[i - first] for i in range(lo, hi)), float, hi - lo)
+        x = plan.smooth(raw)
+        s, moving = plan.scaled(x)
+        found = []
+        for i in range(self._next, stop):
+            j = i - lo
+            if not np.isfinite(x[j]):
+                machine.missing()
+            elif moving[j] and (rep := machine.step(i, self._times[i - first], float(s[j]), float(x[j]))):
+                found.append(rep)
+        self._next = stop
+        return self._accept(found)
+
+    def _update_hold(self, points: np.ndarray) -> None:
+        """Time under tension, live: the same still frames, in the same runs of >= 1 s, as count_reps."""
+        body = normalize(points[..., :2])[0, 11:]
+        lag = max(1, int(HOLD_LAG_S * self.fps))
+        self._bodies.append(body)
+        with np.errstate(invalid="ignore"):
+            still = len(self._bodies) > lag and bool(
+                _body_speed(body, self._bodies[-lag - 1], lag / self.fps) < HOLD_SPEED
+            )
+        if still:
+            self._still_run += 1
+            if self._still_run == int(self.fps):
+                self.hold_s += self._still_run / self.fps
+            elif self._still_run > self.fps:
+                self.hold_s += 1 / self.fps
+        else:
+            self._still_run = 0
