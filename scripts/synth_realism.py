@@ -26,9 +26,9 @@ import numpy as np  # noqa: E402
 from scipy.stats import wasserstein_distance  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from workout_analysis.features import ANGLE_NAMES, sequence_angles  # noqa: E402
+from workout_analysis.features import ANGLE_NAMES, metric_xyz, normalize, sequence_angles, torso_size  # noqa: E402
 from workout_analysis.fileio import atomic_path, atomic_write_text  # noqa: E402
-from workout_analysis.sequence import PoseSequence, load_sequence, sequences_from_table  # noqa: E402
+from workout_analysis.sequence import LANDMARK_INDEX, PoseSequence, load_sequence, sequences_from_table  # noqa: E402
 from workout_analysis.synth import SYNTH_EXERCISES, generate  # noqa: E402
 
 # Angle groups compared: left and right pooled (a video shows either side).
@@ -125,6 +125,92 @@ def plot(rows: list[tuple[str, dict, dict]], path: Path) -> None:
     plt.close(fig)
 
 
+def detector_stats(seq: PoseSequence) -> dict[str, float]:
+    """What the detector and the framing look like in one sequence, in units that do not depend on the frame."""
+    xyz = metric_xyz(seq)
+    torso = float(np.nanmedian(torso_size(xyz)))
+    accel = np.abs(xyz[2:, :, :2] - 2 * xyz[1:-1, :, :2] + xyz[:-2, :, :2]) / torso  # jitter + motion
+    return {
+        "torso / frame height": torso,
+        "median |2nd difference| / torso": float(np.nanmedian(accel)),
+        "p90 |2nd difference| / torso": float(np.nanpercentile(accel, 90)),
+        "mean visibility": float(np.nanmean(seq.visibility)),
+        "share of landmarks with visibility < 0.5": float(np.nanmean(seq.visibility < 0.5)),
+        "share of frames without a pose": float(1 - seq.has_pose.mean()),
+        "p90 |image z| / torso": float(np.nanpercentile(np.abs(seq.landmarks[..., 2]), 90) / torso),
+    }
+
+
+WINDOW, STRIDE = 60, 30  # probe windows: 2 s at 30 fps, half overlapping
+_PROBE_POINTS = [LANDMARK_INDEX[n] for n in ("nose", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
+                 "left_wrist", "right_wrist", "left_knee", "right_knee", "left_ankle", "right_ankle")]  # fmt: skip
+
+
+def window_features(seq: PoseSequence) -> np.ndarray:
+    """(windows, features): per 2 s window, angle mean/std/p10/p90 and mean body-centred 2D positions."""
+    angles = sequence_angles(seq)
+    points = normalize(metric_xyz(seq))[:, _PROBE_POINTS, :2].reshape(len(seq), -1)
+    rows = []
+    for start in range(0, max(1, len(seq) - WINDOW + 1), STRIDE):
+        a, q = angles[start : start + WINDOW], points[start : start + WINDOW]
+        if np.isnan(a).all(axis=1).mean() > 0.5:
+            continue
+        rows.append(np.concatenate([np.nanmean(a, 0), np.nanstd(a, 0), np.nanpercentile(a, 10, 0),
+                                    np.nanpercentile(a, 90, 0), np.nanmean(q, 0)]))  # fmt: skip
+    return np.nan_to_num(np.array(rows, dtype=np.float32).reshape(len(rows), -1))
+
+
+def sim_to_real_probe(real_by_class: dict[str, list[PoseSequence]], per_exercise: int) -> dict:
+    """Train a random forest on synthetic windows of every exercise only; classify each real video
+    (mean window probability). A probe of realism, not the project's classifier."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.metrics import f1_score
+
+    x, y = [], []
+    for exercise in tqdm(SYNTH_EXERCISES, desc="probe: synthetic training sets"):
+        for k in range(per_exercise):
+            f = window_features(generate(exercise, seed=5000 + k)[0])
+            x.append(f)
+            y += [exercise] * len(f)
+    model = RandomForestClassifier(n_estimators=200, min_samples_leaf=2, n_jobs=1, random_state=0)
+    model.fit(np.concatenate(x), y)
+    truth, pred = [], []
+    for exercise, seqs in real_by_class.items():
+        if exercise not in SYNTH_EXERCISES:
+            continue
+        for seq in seqs:
+            f = window_features(seq)
+            if len(f):
+                truth.append(exercise)
+                pred.append(model.classes_[model.predict_proba(f).mean(0).argmax()])
+    truth, pred = np.array(truth), np.array(pred)
+    per_class = {c: {"videos": int((truth == c).sum()), "correct": int(((truth == c) & (pred == c)).sum()),
+                     "mistaken_for": sorted(pred[(truth == c) & (pred != c)].tolist())} for c in sorted(set(truth))}
+    return {"videos": len(truth), "accuracy": float((truth == pred).mean()),
+            "macro_f1": float(f1_score(truth, pred, labels=sorted(set(truth)), average="macro")),
+            "per_class": per_class}  # fmt: skip
+
+
+def gallery(path: Path) -> None:
+    """One frame near the far end of a rep of every exercise, clean, drawn as skeletons on a grid."""
+    from workout_analysis.render import render_frames
+
+    tiles = []
+    for exercise in SYNTH_EXERCISES:
+        seq, truth = generate(exercise, seed=1, reps=2, noise=0.0)
+        a, b = truth.rep_bounds[0] if truth.rep_bounds else (0, len(seq) - 1)
+        far = a + int(np.argmax(truth.progress[a : b + 1]))
+        frame = next(f for i, f in enumerate(render_frames(seq, text=[exercise], size=(200, 200))) if i == far)
+        tiles.append(frame)
+    cols = 7
+    tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % cols)
+    grid = np.concatenate([np.concatenate(tiles[r : r + cols], axis=1) for r in range(0, len(tiles), cols)], axis=0)
+    import cv2
+
+    with atomic_path(path) as tmp:
+        cv2.imwrite(str(tmp), grid)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--real", type=Path, default=Path("/work/cache/shared_videos.parquet"))
@@ -134,19 +220,24 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=Path("/work/cache/synth/realism.json"))
     parser.add_argument("--per-exercise", type=int, default=12, help="synthetic sets per exercise")
     parser.add_argument("--per-figure", type=int, default=9)
+    parser.add_argument("--probe-per-exercise", type=int, default=16, help="synthetic sets per exercise for the probe")
     args = parser.parse_args()
+    gallery(args.out / "synth_gallery.png")
 
     real_by_class = load_real(args.real, args.index)
     exercises = [e for e in SYNTH_EXERCISES if e in real_by_class]
-    rows, report = [], {}
+    rows, report, detector = [], {}, {"real": [], "synthetic": []}
     for exercise in tqdm(exercises, desc="exercises"):
         synth = [generate(exercise, seed=1000 + k, reps=6)[0] for k in range(args.per_exercise)]
         real_a, synth_a = angle_samples(real_by_class[exercise]), angle_samples(synth)
         rows.append((exercise, real_a, synth_a))
         report[exercise] = {"real_videos": len(real_by_class[exercise]), "angles": compare(real_a, synth_a)}
+        detector["real"] += [detector_stats(s) for s in real_by_class[exercise]]
+        detector["synthetic"] += [detector_stats(s) for s in synth]
     for k in range(0, len(rows), args.per_figure):
         plot(rows[k : k + args.per_figure], args.out / f"synth_realism_{k // args.per_figure + 1}.png")
-    atomic_write_text(args.json, json.dumps(report, indent=1))
+    probe = sim_to_real_probe(real_by_class, args.probe_per_exercise)
+    atomic_write_text(args.json, json.dumps({"angles": report, "detector": detector, "probe": probe}, indent=1))
 
     print("| exercise | real videos | " + " | ".join(f"{g} real p5-p50-p95 / synth / W1" for g in GROUPS) + " |")
     print("|---|---|" + "---|" * len(GROUPS))
@@ -159,6 +250,18 @@ def main() -> None:
         print(f"| {exercise} | {r['real_videos']} | " + " | ".join(cells) + " |")
     w1 = [a["w1"] for r in report.values() for a in r["angles"].values()]
     print(f"\nmean W1 over {len(w1)} exercise-angle pairs: {np.mean(w1):.1f} deg")
+
+    print("\n| per sequence (p10 / median / p90) | real | synthetic |\n|---|---|---|")
+    for key in detector["real"][0]:
+        cells = [" / ".join(f"{v:.3g}" for v in np.percentile([d[key] for d in detector[k]], [10, 50, 90]))
+                 for k in ("real", "synthetic")]  # fmt: skip
+        print(f"| {key} | {cells[0]} | {cells[1]} |")
+
+    print(f"\nsim-to-real probe (random forest on synthetic windows only, {args.probe_per_exercise} sets per exercise):"
+          f" {probe['videos']} real videos, accuracy {probe['accuracy']:.1%}, macro-F1 {probe['macro_f1']:.3f}")
+    print("| exercise | real videos | correct | wrong ones taken for |\n|---|---|---|---|")
+    for c, r in probe["per_class"].items():
+        print(f"| {c} | {r['videos']} | {r['correct']} | {', '.join(r['mistaken_for'])} |")
 
 
 if __name__ == "__main__":

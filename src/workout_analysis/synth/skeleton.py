@@ -18,11 +18,13 @@ from ..sequence import LANDMARK_INDEX, NUM_LANDMARKS
 SIDES = ("left", "right")
 SIDE_SIGN = {"left": 1.0, "right": -1.0}  # sign of +X (the person's left)
 
-# Segment lengths as fractions of standing height (Drillis & Contini; MediaPipe's landmark positions).
+# Segment lengths as fractions of standing height. Trunk and head follow Drillis & Contini; limbs, widths,
+# hands and feet are MediaPipe's own skeleton (median world-landmark distances over the extracted shared
+# clips, relative to the trunk): its points are not anatomical joints, and its arms, shins, hands and
+# feet come out shorter than anatomy tables say.
 PROPORTIONS = {
-    "upper_arm": 0.186, "forearm": 0.146, "hand": 0.055, "thigh": 0.245, "shin": 0.246, "foot": 0.152,
-    "ankle_height": 0.039, "trunk": 0.288, "neck": 0.097, "shoulder_width": 0.205, "hip_width": 0.115,
-    "head": 0.058,
+    "upper_arm": 0.137, "forearm": 0.128, "hand": 0.028, "thigh": 0.22, "shin": 0.205, "foot": 0.07,
+    "ankle_height": 0.039, "trunk": 0.288, "neck": 0.115, "shoulder_width": 0.183, "hip_width": 0.122,
 }  # fmt: skip
 
 
@@ -42,7 +44,6 @@ class Body:
     neck: float
     shoulder_width: float
     hip_width: float
-    head: float
 
     @property
     def leg(self) -> float:
