@@ -422,15 +422,18 @@ def mountain_climber(c: Ctx) -> Pose:
 
 
 def _curl(c: Ctx, pron: float) -> Pose:
+    """Standing (75 %) or seated curl, both arms or alternating; the elbows drift forward at the top."""
     b, p = c.body, c.p
-    pose = stand(c)
+    pose = stand(c) if c.rng.random() < 0.75 else seated(c, c.u(0.42, 0.52), lean=c.u(-5, 10))
     swing = c.w("swinging")
     lean = -12 * swing * np.sin(np.pi * np.clip(p * 1.2, 0, 1)) + 6 * swing * (p < 0.15)
     pose = pose.set(trunk=direction(180 - lean - c.u(0, 5)))
     alt = bool(c.rng.random() < 0.4)
-    top, (pl, pr) = c.u(130, 155), (alternate(c, p, p) if alt else (p, p))
+    top, drift = c.u(130, 155), c.u(5, 35)
+    pl, pr = alternate(c, p, p) if alt else (p, p)
     for side, q in (("left", pl), ("right", pr)):
-        pose = arm(pose, side, c.u(0, 8) + 10 * q + 25 * swing * q, c.u(5, 15), 8 + (top - 8) * q, rot=c.u(-5, 10), pron=pron)
+        flex = c.u(0, 8) + drift * q**2 + 25 * swing * q
+        pose = arm(pose, side, flex, c.u(5, 15), 8 + (top - 8) * q, rot=c.u(-5, 10), pron=pron)
     return pose
 
 
@@ -476,11 +479,15 @@ def tricep_pushdown(c: Ctx) -> Pose:
 
 
 def tricep_extension(c: Ctx) -> Pose:
-    """Overhead extension standing or seated, or lying on a bench (skull crusher: forearms to the forehead)."""
-    kind = c.rng.choice(3, p=[0.3, 0.3, 0.4])
+    """Overhead extension standing, seated or leaning forward at a cable, or lying on a bench (skull crusher)."""
+    kind = c.rng.choice(4, p=[0.2, 0.25, 0.35, 0.2])
     if kind == 2:
         pose = supine(c, c.u(0.4, 0.5))
         flex = c.u(80, 105)
+    elif kind == 3:  # cable overhead extension: leaning forward, facing away from the cable
+        pose = stand(c)
+        pose = pose.set(trunk=direction(180 - c.u(25, 50)))
+        flex = c.u(150, 170)
     else:
         pose = seated(c, c.u(0.45, 0.55)) if kind == 1 else stand(c)
         flex = c.u(155, 175)
@@ -711,8 +718,18 @@ def seated_row(c: Ctx) -> Pose:
 
 
 def leg_curl(c: Ctx) -> Pose:
+    """Lying leg curl on a bench (heels toward the buttocks) or seated (shins swept under the seat)."""
     b, p = c.body, c.p
     n = len(p)
+    if c.rng.random() < 0.4:
+        pose = seated(c, c.u(0.5, 0.6), lean=c.u(5, 20))
+        for side in SIDES:
+            sg = SIDE_SIGN[side]
+            shin = direction(c.u(80, 90) - c.u(90, 120) * p, sg * 3)
+            pose = pose.set(**{f"{side}_thigh": _tile(direction(90, sg * 8), n), f"{side}_shin": shin,
+                               f"{side}_foot": unit(rotate(shin, X, -90))})  # fmt: skip
+            pose = arm(pose, side, 10, 20, 25)
+        return pose
     pose = prone_body(c, np.zeros(n) + 2, 0.0)
     pose = pose.set(pelvis=pose.pelvis + [0, 0.5, 0])
     top = c.u(90, 120)
