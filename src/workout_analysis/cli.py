@@ -275,11 +275,12 @@ def add_render(sub: argparse._SubParsersAction) -> None:
         "render",
         help="draw a landmark sequence as a skeleton video",
         description="Draw any landmark file (.npz, .npy, .csv, .parquet) as a skeleton animation, with its "
-        "ground truth (synthetic sequences) or your --text written on it.",
+        "ground truth (synthetic sequences) or your --text written on it, on a dark canvas or on --video's frames.",
     )
     p.add_argument("input", help="landmark file")
     p.add_argument("-o", "--output", required=True, help="video to write (.mp4, .mov or .avi)")
     p.add_argument("--side-by-side", metavar="OTHER", help="a second landmark file drawn beside the first")
+    p.add_argument("--video", metavar="CLIP", help="draw onto this video's frames (the clip the landmarks came from)")
     p.add_argument("--text", action="append", help="a line of text to write on every frame (repeatable)")
     p.add_argument("--video-id", help="which video of a multi-video .parquet table")
     p.add_argument("--fps", type=float, help="frame rate for formats that do not record it (default 30)")
@@ -292,7 +293,17 @@ def run_render(args: argparse.Namespace) -> int:
     from .sequence import load_sequence
 
     seq = load_sequence(args.input, fps=args.fps, video_id=args.video_id)
-    frames = render_frames(seq, text=args.text, size=canvas_size(seq, args.size))
+    background = None
+    if args.video:
+        import cv2
+
+        from .video import VideoReader
+
+        reader = VideoReader(args.video, stride=int(seq.meta.get("stride", 1)))
+        seq.meta.setdefault("width", reader.width)
+        seq.meta.setdefault("height", reader.height)
+        background = (cv2.cvtColor(f.rgb, cv2.COLOR_RGB2BGR) for f in reader)
+    frames = render_frames(seq, text=args.text, size=canvas_size(seq, args.size), background=background)
     if args.side_by_side:
         other = load_sequence(args.side_by_side, fps=args.fps)
         frames = side_by_side(frames, render_frames(other, size=canvas_size(other, args.size)))
