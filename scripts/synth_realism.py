@@ -157,7 +157,7 @@ def window_features(seq: PoseSequence) -> np.ndarray:
             continue
         rows.append(np.concatenate([np.nanmean(a, 0), np.nanstd(a, 0), np.nanpercentile(a, 10, 0),
                                     np.nanpercentile(a, 90, 0), np.nanmean(q, 0)]))  # fmt: skip
-    return np.nan_to_num(np.array(rows, dtype=np.float32).reshape(len(rows), -1))
+    return np.nan_to_num(np.array(rows, dtype=np.float32)) if rows else np.empty((0, 0), np.float32)
 
 
 def sim_to_real_probe(real_by_class: dict[str, list[PoseSequence]], per_exercise: int) -> dict:

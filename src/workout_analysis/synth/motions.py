@@ -528,16 +528,25 @@ def lat_pulldown(c: Ctx) -> Pose:
 
 
 def chest_fly(c: Ctx) -> Pose:
+    """Arms sweep from out to the sides (p=0) to together in front: at a pec deck (seated), lying on a
+    bench with dumbbells (front = the ceiling) or standing at a cable crossover (hands meeting low)."""
     b, p = c.body, c.p
-    pose = seated(c, c.u(0.45, 0.55), lean=c.u(-10, 0))
+    kind = c.rng.choice(3, p=[0.5, 0.3, 0.2])
+    if kind == 0:
+        pose, low = seated(c, c.u(0.45, 0.55), lean=c.u(-10, 0)), 0.1
+    elif kind == 1:
+        pose, low = supine(c, c.u(0.4, 0.5)), 0.1
+    else:
+        pose, low = stand(c), c.u(0.3, 0.7)
+        pose = pose.set(trunk=direction(180 - c.u(5, 20)))
     left, up, fwd = trunk_frame(pose)
     bend = c.u(15, 35)
     for side in SIDES:
         sg = SIDE_SIGN[side]
         psi = np.radians(c.u(-10, 10) + c.u(75, 88) * p)[:, None]
-        upper = unit(sg * np.cos(psi) * left + np.sin(psi) * fwd - 0.1 * up)
+        upper = unit(sg * np.cos(psi) * left + np.sin(psi) * fwd - low * up)
         psi2 = psi + np.radians(bend)
-        fore = unit(sg * np.cos(psi2) * left + np.sin(psi2) * fwd - 0.05 * up)
+        fore = unit(sg * np.cos(psi2) * left + np.sin(psi2) * fwd - low / 2 * up)
         pose = pose.set(**{f"{side}_upper": upper, f"{side}_fore": fore, f"{side}_thumb": up})
     return pose
 
