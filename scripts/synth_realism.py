@@ -211,6 +211,33 @@ def gallery(path: Path) -> None:
         cv2.imwrite(str(tmp), grid)
 
 
+FAULT_VIEWS = [("squat", "knees_caving", "front"), ("squat", "heels_lifting", "side"), ("deadlift", "rounded_back", "side"),
+               ("push_up", "hips_sagging", "side"), ("push_up", "hips_piked", "side"), ("push_up", "elbows_flared", "front"),
+               ("bench_press", "elbows_flared", "high"), ("bicep_curl", "swinging", "side")]  # fmt: skip
+
+
+def faults_figure(path: Path) -> None:
+    """Each posture fault beside the same person and camera without it, at the far end of a faulty rep."""
+    import cv2
+
+    from workout_analysis.render import render_frames
+
+    rows = []
+    for exercise, fault, view in FAULT_VIEWS:
+        faulty, truth = generate(exercise, seed=2, reps=3, view=view, faults=(fault,), noise=0.0)
+        clean, _ = generate(exercise, seed=2, reps=3, view=view, noise=0.0)
+        a, b = truth.rep_bounds[truth.faults[0][1][0]]
+        far = a + int(np.argmax(truth.progress[a : b + 1]))
+        tiles = [next(f for i, f in enumerate(render_frames(seq, text=[label], size=(240, 240))) if i == far)
+                 for seq, label in ((clean, f"{exercise}: clean"), (faulty, fault))]  # fmt: skip
+        rows.append(np.concatenate(tiles, axis=1))
+    half = (len(rows) + 1) // 2
+    rows += [np.zeros_like(rows[0])] * (2 * half - len(rows))
+    grid = np.concatenate([np.concatenate(rows[:half], axis=0), np.concatenate(rows[half:], axis=0)], axis=1)
+    with atomic_path(path) as tmp:
+        cv2.imwrite(str(tmp), grid)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--real", type=Path, default=Path("/work/cache/shared_videos.parquet"))
@@ -223,6 +250,7 @@ def main() -> None:
     parser.add_argument("--probe-per-exercise", type=int, default=16, help="synthetic sets per exercise for the probe")
     args = parser.parse_args()
     gallery(args.out / "synth_gallery.png")
+    faults_figure(args.out / "synth_faults.png")
 
     real_by_class = load_real(args.real, args.index)
     exercises = [e for e in SYNTH_EXERCISES if e in real_by_class]

@@ -166,16 +166,3 @@ def write_video(frames: Iterable[np.ndarray], path: str | Path, fps: float) -> i
         if count == 0:
             raise WorkoutError(f"{path}: nothing to write (no frames)")
     return count
-
-
-def contact_sheet(seq: PoseSequence, path: str | Path, frames: Sequence[int], long_side: int = 320) -> None:
-    """Save a PNG of a few frames side by side (for reports), atomically."""
-    import cv2
-
-    size = canvas_size(seq, long_side)
-    wanted = set(frames)
-    tiles = {i: f for i, f in enumerate(render_frames(seq, size=size)) if i in wanted}
-    row = np.concatenate([tiles[i] for i in frames], axis=1)
-    with atomic_path(Path(path)) as tmp:
-        if not cv2.imwrite(str(tmp), row):
-            raise WorkoutError(f"{path}: could not write image")

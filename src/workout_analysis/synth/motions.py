@@ -230,7 +230,7 @@ def squat(c: Ctx) -> Pose:
     for side in SIDES:
         sg = SIDE_SIGN[side]
         ankle = np.stack([np.full_like(p, sg * stance), ankle_y, np.zeros_like(p)], -1)
-        out = np.sin(np.radians(toe)) * 1.3 - 1.1 * c.w("knees_caving") * p
+        out = np.sin(np.radians(toe)) * 1.3 - 0.8 * c.w("knees_caving") * p
         pose = leg_ik(b, pose, side, ankle, np.stack([sg * out, np.zeros_like(p), np.ones_like(p)], -1))
         foot = rotate(np.broadcast_to(rotate(Z, Y, sg * toe), (len(p), 3)), X, heel)
         pose = pose.set(**{f"{side}_foot": foot})
@@ -338,7 +338,7 @@ def _press_lying(c: Ctx, incline: float) -> Pose:
     pose = supine(c, bench)
     inc = np.radians(incline)
     trunk_dir = np.array([0.0, np.sin(inc), -np.cos(inc)])
-    pose = pose.set(pelvis=np.array([0.0, bench + 0.1, 0.0]) - 0 * trunk_dir, trunk=_tile(trunk_dir, n))
+    pose = pose.set(pelvis=np.array([0.0, bench + 0.1, 0.0]), trunk=_tile(trunk_dir, n))
     ceiling = cross(X, trunk_dir)  # perpendicular to the trunk, away from the bench
     pose = pose.set(face=_tile(unit(ceiling - 0.3 * trunk_dir), n), head=_tile(unit(trunk_dir + 0.25 * ceiling), n))
     grip = c.u(0.75, 1.0) * b.shoulder_width
@@ -650,17 +650,16 @@ def russian_twist(c: Ctx) -> Pose:
     n = len(p)
     lean = c.u(35, 55)
     pose = stand(c)
-    pose = pose.set(pelvis=_tile([0, 0.1, 0], n), trunk=_tile(direction(180 - (-lean)), n) * [1, 1, 1])
-    pose = pose.set(trunk=_tile(unit([0, np.cos(np.radians(lean)), -np.sin(np.radians(lean))]), n))
+    pose = pose.set(pelvis=_tile([0, 0.1, 0], n), trunk=_tile(direction(180 + lean), n))  # sitting, leaning back
     twist = c.side * c.u(30, 50) * p
     pose = pose.set(shoulder_left=rotate(_tile(X, n), pose.trunk, twist), face=unit(rotate(_tile(Z, n), Y, twist * 0.6) - 0.3 * Y),
                     head=unit(pose.trunk + 0.5 * Y))  # fmt: skip
-    feet_up = c.u(0, 0.2)
+    feet = np.array([0.12, b.ankle_height + c.u(0, 0.2), b.thigh * c.u(1.0, 1.3)])  # on the floor or held up
     left, up, fwd = trunk_frame(pose)
     hands = pose.pelvis + (b.trunk * 0.55) * up + 0.35 * fwd
     for side in SIDES:
         sg = SIDE_SIGN[side]
-        pose = leg_ik(b, pose, side, np.array([sg * 0.12, b.ankle_height + feet_up, b.thigh * c.u(1.0, 1.3)]), np.array([0, 1.0, 0.3]))
+        pose = leg_ik(b, pose, side, feet * [sg, 1, 1], np.array([0, 1.0, 0.3]))
         pose = arm_ik(b, pose, side, hands + sg * 0.04 * left, unit(sg * left - up), thumb=up)
     return pose
 
