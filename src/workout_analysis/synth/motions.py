@@ -234,12 +234,12 @@ def squat(c: Ctx) -> Pose:
         pose = leg_ik(b, pose, side, ankle, np.stack([sg * out, np.zeros_like(p), np.ones_like(p)], -1))
         foot = rotate(np.broadcast_to(rotate(Z, Y, sg * toe), (len(p), 3)), X, heel)
         pose = pose.set(**{f"{side}_foot": foot})
-    style = c.rng.choice(4, p=[0.5, 0.25, 0.1, 0.15])
+    style = c.rng.choice(4, p=[0.55, 0.2, 0.1, 0.15])
     if style == 3:
         return hands_on_hips(pose)
     for side in SIDES:
         if style == 0:  # arms out in front for balance
-            pose = arm(pose, side, c.u(30, 60) + c.u(20, 50) * p, 10, c.u(5, 20), pron=60)
+            pose = arm(pose, side, c.u(55, 90) + c.u(0, 30) * p, 10, c.u(5, 20), pron=60)
         elif style == 1:  # barbell on the back: elbows down and back, hands beside the shoulders
             pose = arm(pose, side, -10, c.u(55, 80), c.u(60, 100), rot=80)
         else:  # goblet / hands at the chest
@@ -411,6 +411,8 @@ def mountain_climber(c: Ctx) -> Pose:
         hand = shoulder_pos(b, first, side)[0] * [1, 0, 1] + [0, 0.03, 0.02]
         pose = arm_ik(b, pose, side, hand, unit(-Z + sg * 0.3 * X), thumb=_tile(Z, len(p)))
     drive_l, drive_r = alternate(c, p, p)
+    rest = c.u(0.1, 0.35)  # legs swap continuously: the other leg is never quite straight
+    drive_l, drive_r = np.maximum(drive_l, rest), np.maximum(drive_r, rest)
     body_axis = -unit(pose.left_thigh)  # feet -> head
     down = unit(cross(X, body_axis))  # toward the floor, square to the body
     for side, drive in (("left", drive_l), ("right", drive_r)):
@@ -497,16 +499,26 @@ def tricep_extension(c: Ctx) -> Pose:
 
 
 def tricep_dips(c: Ctx) -> Pose:
+    """Dips on parallel bars or rings (body hanging between the hands), or bench dips (hands on a bench
+    behind, feet on the floor in front); the upper arms swing back as the elbows bend."""
     b, p = c.body, c.p
     pose = stand(c)
     pose = pose.set(trunk=direction(180 - c.u(0, 15) - 8 * p))
-    depth = c.u(70, 95)
+    depth = c.u(70, 100)
+    bench = bool(c.rng.random() < 0.4)
     knee = c.u(0, 90) if c.rng.random() < 0.5 else c.u(0, 15)
     for side in SIDES:
         f = 5 + depth * p
         pose = arm(pose, side, -f, c.u(5, 15), f, pron=0)
         pose = leg(pose, side, Y, c.u(0, 20), 3, knee)
-    return pin(b, pose, ("left_wrist", "right_wrist"), np.array([0.0, 1.4, 0.0]))
+    if not bench:
+        return pin(b, pose, ("left_wrist", "right_wrist"), np.array([0.0, 1.4, 0.0]))
+    pose = pin(b, pose, ("left_wrist", "right_wrist"), np.array([0.0, c.u(0.42, 0.5), 0.0]))
+    reach = c.u(0.6, 0.95) * (b.thigh + b.shin)  # legs nearly straight or bent, heels on the floor
+    for side in SIDES:
+        sg = SIDE_SIGN[side]
+        pose = leg_ik(b, pose, side, np.array([sg * 0.12, b.ankle_height, reach]), np.array([sg * 0.2, 1.0, 0.5]))
+    return pose
 
 
 def pull_up(c: Ctx) -> Pose:
@@ -521,7 +533,7 @@ def pull_up(c: Ctx) -> Pose:
 
 def lat_pulldown(c: Ctx) -> Pose:
     p = c.p
-    pose = seated(c, c.u(0.45, 0.52), lean=-c.u(5, 20) * (0.4 + 0.6 * p), knee=90)
+    pose = seated(c, c.u(0.45, 0.52), lean=-c.u(5, 20) * (0.4 + 0.6 * p), knee=c.u(60, 90))  # knees under the pad
     for side in SIDES:
         pose = arm(pose, side, 15 * p, 165 - c.u(95, 110) * p, 10 + c.u(100, 120) * p, rot=85, pron=80)
     return pose
@@ -656,7 +668,7 @@ def russian_twist(c: Ctx) -> Pose:
                     head=unit(pose.trunk + 0.5 * Y))  # fmt: skip
     feet = np.array([0.12, b.ankle_height + c.u(0, 0.2), b.thigh * c.u(1.0, 1.3)])  # on the floor or held up
     left, up, fwd = trunk_frame(pose)
-    hands = pose.pelvis + (b.trunk * 0.55) * up + 0.35 * fwd
+    hands = pose.pelvis + (b.trunk * c.u(0.4, 0.6)) * up + c.u(0.2, 0.3) * fwd  # holding a weight near the chest
     for side in SIDES:
         sg = SIDE_SIGN[side]
         pose = leg_ik(b, pose, side, feet * [sg, 1, 1], np.array([0, 1.0, 0.3]))
@@ -756,7 +768,8 @@ def side_leg_raise(c: Ctx) -> Pose:
         sg = SIDE_SIGN[side]
         ang = np.where(working == side, top * p, 2.0)
         pose = pose.set(**{f"{side}_thigh": direction(0, sg * ang), f"{side}_shin": direction(0, sg * ang)})
-        pose = arm(pose, side, 5, 40, 100, rot=-30)  # hands on hips
+    if c.rng.random() < 0.5:
+        pose = hands_on_hips(pose)
     pose = pose.set(trunk=direction(180, -c.side * 8 * p))
     return pin(b, pose, ("left_heel", "right_heel"), np.array([0, 0, 0.0]))
 
@@ -894,7 +907,7 @@ MOTIONS: dict[str, Motion] = {
     "leg_raise": Motion(leg_raise, (2.0, 3.5), (_S, _45), ("partial_range",)),
     "sit_up": Motion(sit_up, (1.8, 3.0), (_S, _45), ("partial_range",)),
     "crunch": Motion(crunch, (1.2, 2.2), (_S, _45), ("partial_range",)),
-    "russian_twist": Motion(russian_twist, (0.9, 1.6), (_F, _45, _S), ("partial_range",), alternating=True),
+    "russian_twist": Motion(russian_twist, (0.9, 1.6), (_45, _S, _F), ("partial_range",), alternating=True),
     "jumping_jack": Motion(jumping_jack, (0.8, 1.3), (_F, _45), ("partial_range",)),
     "upright_row": Motion(upright_row, (1.8, 2.8), (_F, _45), ("partial_range",), setup=True),
     "shrug": Motion(shrug, (1.5, 2.5), (_F, _45, _S), ("partial_range",), setup=True),

@@ -43,7 +43,7 @@ def schedule(
     far: np.ndarray,
     near: np.ndarray,
     hold_far: float = 0.1,
-    hold_near: float = 0.2,
+    hold_near: float = 0.1,
     fatigue: float | None = None,
     lead: tuple[float, float] = (1.0, 1.0),
 ) -> Schedule:
@@ -60,7 +60,7 @@ def schedule(
     def add(seconds: float, start: float, stop: float, phase: int, rep: int, skew: float = 0.0) -> None:
         pieces.append((max(1, int(round(seconds * fps))), start, stop, phase, rep, skew))
 
-    add(rng.uniform(0.0, 1.5) * lead[0], 0.0, 0.0, REST, -1)  # clips are often trimmed close to the set
+    add(rng.uniform(0.0, 1.0) * lead[0], 0.0, 0.0, REST, -1)  # clips are often trimmed close to the set
     level = 0.0
     for i in range(reps):
         length = tempo * rng.normal(1.0, 0.08) * (1 + fatigue * i / max(reps - 1, 1))
