@@ -78,8 +78,8 @@ def test_partial_rep_is_reported_not_counted():
     knee = count_reps(seq, "squat").signal
     a, b = truth.rep_bounds[0]
     top, bottom = knee[a : b + 1].max(), knee[a : b + 1].min()
-    # the first rep's way down until the knee has bent 45 % of the range, then back up, at half speed
-    down = [i for i in range(a, b) if truth.progress[i + 1] >= truth.progress[i] and knee[i] > top - 0.45 * (top - bottom)]
+    # the first rep's way down until the knee has bent 40 % of its range, then back up, at half speed
+    down = [i for i in range(a, b) if truth.progress[i + 1] >= truth.progress[i] and knee[i] > top - 0.4 * (top - bottom)]
     down = list(np.repeat(down, 2))
     last_end = truth.rep_bounds[-1][1]
     report = count_reps(_insert(seq, last_end + 1, seq.landmarks[down + down[::-1]]), "squat")

@@ -27,11 +27,13 @@ from ..sequence import PoseSequence
 from .signals import (
     ALTERNATING, EXERCISE_SIGNALS, PCA_SIGNAL, SignalSpec, fill_gaps, fit_pose_basis, periodicity, project_pose, signal_values, smooth,
 )  # fmt: skip
+from .view import FRONT_MAX_YAW, view_cues
 
 # Thresholds on the signal scaled to the person's range: 1 = rest end, 0 = far end.
 HIGH = 0.7  # back at rest: 70 % of the way up (a lifter rarely returns exactly to the start)
 LOW = 0.5  # far enough: half the local range (a shallow-but-real rep gets there; a twitch does not)
-PARTIAL = 0.85  # left rest this far without reaching LOW: a partial rep
+PARTIAL = 0.85  # left rest this far without reaching LOW: a partial rep ...
+SHALLOW = 0.35  # ... unless this deep and as long as a typical rep: a shallow but real one, counted
 RANGE_PERCENTILES = (3.0, 97.0)  # the person's range: robust to a few glitched frames
 MIN_RANGE = {"deg": 15.0, "torso": 0.12, "pc": 0.25}  # less movement than this is not exercising
 MIN_PERIOD_S, MAX_PERIOD_S = 0.4, 12.0  # fastest and slowest rep cycle looked for
@@ -43,6 +45,8 @@ LEVEL_WINDOW = 1.5  # periods either side over which the local range is taken ..
 MAX_LEVEL_WINDOW_S = 5.0  # ... but no more than this: bounds the live counter's delay
 MIN_LOCAL_RANGE = 0.2  # a local range under this share of the whole set's range is standing still
 PC_WEIGHT = 0.9
+SAGITTAL = frozenset({"knee", "hip", "ankle", "trunk_lean"})  # angles that bend towards a front camera
+FRONT_SAGITTAL_WEIGHT = 0.8
 SMOOTH_FRACTION = 0.1  # Gaussian smoothing sigma as a share of the typical cycle: keeps the rep, drops jitter
 HOLD_SPEED = 0.25  # torso lengths per second over HOLD_LAG_S: slower than this the body is holding still
 HOLD_LAG_S = 0.5
@@ -105,14 +109,16 @@ class _RepMachine:
     """The hysteresis state machine, fed one sample at a time (shared by the offline and live counters).
 
     ``s`` is the signal scaled to the local range (1 = rest end, 0 = far end). States: None (not yet
-    seen at rest), "rest", "far".
+    seen at rest), "rest", "far". A dip from rest that turns back before ``LOW`` is a shallow rep
+    when it is deep (``SHALLOW``) and as long as a typical rep, else a partial one.
     """
 
-    def __init__(self, unit: str, min_rep_frames: int, reset_frames: int) -> None:
+    def __init__(self, unit: str, min_rep_frames: int, reset_frames: int, typical_frames: int) -> None:
         self.unit, self.min_rep_frames, self.reset_frames = unit, min_rep_frames, reset_frames
+        self.durations: deque[int] = deque([typical_frames], maxlen=5)  # recent reps' lengths, in frames
         self.gap = 0
         self.state: str | None = None
-        self.peak = self.lowest = self.low = 0.0
+        self.peak = self.lowest = 0.0
         self.peak_at = self.start = self.bottom = (0, 0.0)  # (frame, time)
         self.raw_min = self.raw_max = 0.0
         self.count = self.partials = 0
@@ -124,40 +130,50 @@ class _RepMachine:
         if self.gap > self.reset_frames:
             self.state = None
 
-    def _at_rest(self, frame: int, t: float, s: float) -> None:
-        self.state, self.peak, self.lowest, self.peak_at = "rest", s, s, (frame, t)
+    def _at_rest(self, frame: int, t: float, s: float, raw: float) -> None:
+        self.state, self.peak, self.lowest, self.peak_at, self.bottom = "rest", s, s, (frame, t), (frame, t)
+        self.raw_min = self.raw_max = raw
+
+    def _rep(self, frame: int, t: float) -> Rep | None:
+        start = self.peak_at
+        if frame - start[0] < self.min_rep_frames:
+            return None
+        self.count += 1
+        self.durations.append(frame - start[0])
+        return Rep(self.count, start[1], t, self.bottom[1], float(self.raw_max - self.raw_min), self.unit,
+                   start[0], frame, self.bottom[0])  # fmt: skip
 
     def step(self, frame: int, t: float, s: float, raw: float) -> Rep | None:
         """Advance one frame; returns the rep this frame completes, if any."""
         self.gap = 0
         if self.state is None:
             if s >= HIGH:
-                self._at_rest(frame, t, s)
+                self._at_rest(frame, t, s, raw)
             return None
+        self.raw_min, self.raw_max = min(self.raw_min, raw), max(self.raw_max, raw)
+        if s < self.lowest:
+            self.lowest, self.bottom = s, (frame, t)
         if self.state == "rest":
             if s < LOW:  # committed to a rep: it started when the signal last left the top
-                self.state, self.start, self.bottom, self.low = "far", self.peak_at, (frame, t), s
-                self.raw_min = self.raw_max = raw
+                self.state = "far"
                 return None
-            near_top = s >= self.peak - 0.05
-            if near_top and self.lowest < min(PARTIAL, self.peak - 0.15):  # went down, came back early
-                self.partials += 1
-            if near_top:
-                self.peak_at, self.lowest = (frame, t), s
-            self.peak, self.lowest = max(self.peak, s), min(self.lowest, s)
-            return None
+            rep = None
+            if s >= self.peak - 0.05:  # (back) at the top
+                depth, length = self.peak - self.lowest, frame - self.peak_at[0]
+                if depth > max(1 - PARTIAL, 0.15):  # went down and came back before LOW
+                    if depth >= SHALLOW and length >= 0.6 * float(np.median(self.durations)):
+                        rep = self._rep(frame, t)  # shallow but real: as deep as SHALLOW, as long as a rep
+                    else:
+                        self.partials += 1
+                self.peak, self.lowest, self.peak_at = max(self.peak, s), s, (frame, t)
+                self.raw_min = self.raw_max = raw
+            return rep
         # far: follow the bottom until back at rest
-        self.raw_min, self.raw_max = min(self.raw_min, raw), max(self.raw_max, raw)
-        if s < self.low:
-            self.low, self.bottom = s, (frame, t)
         if s < HIGH:
             return None
-        self._at_rest(frame, t, s)
-        if frame - self.start[0] < self.min_rep_frames:
-            return None
-        self.count += 1
-        return Rep(self.count, self.start[1], t, self.bottom[1], float(self.raw_max - self.raw_min), self.unit,
-                   self.start[0], frame, self.bottom[0])  # fmt: skip
+        rep = self._rep(frame, t)
+        self._at_rest(frame, t, s, raw)
+        return rep
 
 
 @dataclass
@@ -225,11 +241,15 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> _Plan:
     if exercise not in ALTERNATING:
         cands += [(SignalSpec(PCA_SIGNAL, True), pcs[:, k]) for k in range(pcs.shape[1])]
     lags = (max(2, int(MIN_PERIOD_S * fps)), int(MAX_PERIOD_S * fps))
+    # facing the camera, legs and trunk bend towards it: their 2-D angles shrink and distort
+    facing = view_cues(points)[0] <= FRONT_MAX_YAW
     best, first_pc_range = None, None
     for rank, (spec, raw) in enumerate(cands):
         x = smooth(fill_gaps(raw, int(MAX_GAP_S * fps)), 0.1 * fps)
         score, period = periodicity(x, *lags)
         score *= 1.0 if rank == 0 else (PC_WEIGHT if spec.name == PCA_SIGNAL else 0.9)
+        if facing and spec.name in SAGITTAL:
+            score *= FRONT_SAGITTAL_WEIGHT
         if spec.name == PCA_SIGNAL and np.isfinite(x).any():
             # a minor component can repeat cleanly yet only carry sway or detector noise: weigh by its size
             pc_range = np.ptp(np.nanpercentile(x, RANGE_PERCENTILES))
@@ -311,7 +331,7 @@ def count_reps(seq: PoseSequence, exercise: str | None = None) -> RepReport:
         report.notes.append("too little movement to count repetitions")
         return report
     s, moving = plan.scaled(x)
-    machine = _RepMachine(plan.unit, plan.min_rep_frames, int(RESET_GAP_S * plan.fps))
+    machine = _RepMachine(plan.unit, plan.min_rep_frames, int(RESET_GAP_S * plan.fps), plan.period)
     for i in range(len(x)):
         if not np.isfinite(x[i]):
             machine.missing()
@@ -419,7 +439,7 @@ class RepCounter:
             return []
         self._plan = plan
         self._raw = deque(plan.raw(points), maxlen=self._points.maxlen)
-        self._machine = _RepMachine(plan.unit, plan.min_rep_frames, int(RESET_GAP_S * plan.fps))
+        self._machine = _RepMachine(plan.unit, plan.min_rep_frames, int(RESET_GAP_S * plan.fps), plan.period)
         stop, self._next = self._next, self._n - len(self._raw)
         return self._judge(final=False, stop=stop) if stop > self._next else []
 

@@ -197,7 +197,7 @@ def periodicity(x: np.ndarray, min_lag: int, max_lag: int) -> tuple[float, int]:
         return 0.0, 0
     spec = np.fft.rfft(v, 2 * n)
     ac = np.fft.irfft(spec * np.conj(spec))[:n]
-    ac = ac / ac[0] * n / (n - np.arange(n))  # unbiased: long lags are not penalised for fewer overlaps
+    ac = ac / ac[0]  # the biased estimate: a lag seen over few cycles is trusted less
     # first lag where the autocorrelation stops falling, then its best peak in the allowed range
     seg = ac[min_lag : max_lag + 1]
     peaks = np.flatnonzero((seg[1:-1] >= seg[:-2]) & (seg[1:-1] >= seg[2:])) + 1

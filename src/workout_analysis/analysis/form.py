@@ -1,0 +1,479 @@
+"""Form checks per repetition: each with a threshold, the biomechanical reason and a message to act on.
+
+A check looks at one rep (its frames, its bottom, its top) and returns an :class:`Issue` or nothing.
+A check runs only in the camera views that can show what it measures (knees caving in needs the
+front; hip sag needs the side): in any other view it is *skipped*, and the report says why.
+Each rep scores 100 minus 12 per minor and 25 per major issue (never below 0); an issue is major when
+the measurement is past its threshold by as much again as the threshold's own tolerance.
+
+Thresholds come from coaching standards (thighs parallel in a squat, elbows 45-70 deg from the trunk
+in a push-up, full lockout) widened by the landmark noise measured on synthetic sets of known form;
+``docs/form.md`` lists them with their sources and how they score on real and synthetic sets.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from ..exercises import HOLDS, display_name
+from ..features import ANGLE_NAMES, joint_angles, metric_xyz, mid, torso_size
+from ..sequence import LANDMARK_INDEX, PoseSequence
+from .reps import Rep, RepReport
+from .view import detect_view, near_side
+
+_L = LANDMARK_INDEX
+_A = {name: i for i, name in enumerate(ANGLE_NAMES)}
+MINOR, MAJOR = "minor", "major"
+PENALTY = {MINOR: 12, MAJOR: 25}
+
+
+@dataclass
+class Issue:
+    """One thing to fix in one rep."""
+
+    check: str
+    severity: str  # "minor" or "major"
+    message: str
+    value: float | None = None  # the measurement, in the unit the message uses
+
+    def to_dict(self) -> dict[str, Any]:
+        value = None if self.value is None else round(float(self.value), 1)
+        return {"check": self.check, "severity": self.severity, "message": self.message, "value": value}
+
+
+@dataclass
+class RepForm:
+    """Form of one rep (index 0: the whole clip, when no reps were counted and only posture was checked)."""
+
+    index: int
+    score: int
+    issues: list[Issue] = field(default_factory=list)
+    start_s: float = 0.0
+    end_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "score": self.score, "start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2),
+                "issues": [i.to_dict() for i in self.issues]}  # fmt: skip
+
+
+@dataclass
+class FormReport:
+    exercise: str | None
+    view: str
+    reps: list[RepForm]
+    checked: list[str]
+    skipped: dict[str, str]  # check -> why it could not run
+    summary: str
+
+    @property
+    def score(self) -> int | None:
+        """Mean rep score (None without reps)."""
+        return int(round(np.mean([r.score for r in self.reps]))) if self.reps else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"exercise": self.exercise, "view": self.view, "score": self.score, "summary": self.summary,
+                "checked": list(self.checked), "skipped": dict(self.skipped), "reps": [r.to_dict() for r in self.reps]}  # fmt: skip
+
+
+@dataclass
+class RepData:
+    """What a check sees of one rep: its frames' landmarks and angles, and facts about the whole set."""
+
+    points: np.ndarray  # (n, 33, 3) aspect-corrected landmarks of the rep's frames
+    angles: np.ndarray  # (n, len(ANGLE_NAMES)) joint angles of those frames (2-D, degrees)
+    bottom: int  # index (into the rep's frames) of the far end of the movement
+    rep: Rep
+    side: str  # the side nearer the camera: "left" or "right"
+    view: str
+    set_rom: float  # the set's full range of motion (90th percentile over reps, the rep counter's unit)
+    thigh: float  # standing thigh length, in the points' unit (for depth in degrees)
+    set_angles: np.ndarray  # joint angles of every frame of every rep of the set
+
+    def angle_over_set(self, name: str) -> np.ndarray:
+        """A joint angle (near side, or both in a front view) over all the set's reps, for set-relative checks."""
+        return replace(self, angles=self.set_angles).angle(name, side="both")
+
+    def angle(self, name: str, frame: int | slice | None = None, side: str | None = None) -> np.ndarray:
+        """A joint angle of the near side (or ``side``; "both" = the mean of both sides in a front view,
+        the near side in others, where the far limb is hidden), at a frame or over the rep."""
+        side = side or self.side
+        if side == "both" and self.view != "front":
+            side = self.side
+        cols = [_A[f"{s}_{name}"] for s in (("left", "right") if side == "both" else (side,))]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            values = np.nanmean(self.angles[:, cols], axis=1)
+        return values if frame is None else values[frame]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A form check: which views can support it, its threshold and reason (for docs), and its test."""
+
+    name: str
+    views: tuple[str, ...]
+    threshold: str
+    reason: str
+    test: Callable[[RepData], Issue | None]
+
+
+def _issue(check: str, excess: float, tolerance: float, message: str, value: float | None = None) -> Issue | None:
+    """An issue when ``excess`` > 0 (major once it reaches ``tolerance``), else None."""
+    if not excess > 0:
+        return None
+    return Issue(check, MAJOR if excess >= tolerance else MINOR, message, value)
+
+
+# --- measurements -----------------------------------------------------------------------------------
+
+
+def _thigh_above_parallel(d: RepData) -> float:
+    """Degrees the thighs are above horizontal at the bottom (negative: below), from heights only.
+
+    Uses image heights (any view shows them) against the standing thigh length: sin(angle) = rise / length.
+    """
+    p = d.points[d.bottom]
+    # the lower thigh: in a lunge only the front one goes to parallel
+    rise = np.nanmin([p[_L[f"{s}_knee"], 1] - p[_L[f"{s}_hip"], 1] for s in ("left", "right")])
+    return float(np.degrees(np.arcsin(np.clip(rise / max(d.thigh, 1e-6), -1, 1))))
+
+
+def _hip_line(d: RepData, frames: slice | None = None) -> float:
+    """Median signed angle of the hips off the shoulder-ankle line over the frames (+ below: sag, - above: pike)."""
+    p = d.points if frames is None else d.points[frames]
+    sh, hip, ank = (p[:, _L[f"{d.side}_{n}"], :2] for n in ("shoulder", "hip", "ankle"))
+    line, off = ank - sh, hip - sh
+    length = np.linalg.norm(line, axis=-1)
+    # signed perpendicular offset: positive towards image-down of the line (the floor side for a plank)
+    cross = (line[:, 0] * off[:, 1] - line[:, 1] * off[:, 0]) / np.maximum(length, 1e-6)
+    along = np.sum(line * off, axis=-1) / np.maximum(length, 1e-6)
+    sign = np.sign(line[:, 0])  # the cross product's sign flips when the person faces the other way
+    return float(np.nanmedian(np.degrees(np.arctan2(cross * sign, np.maximum(along, 1e-6)))))
+
+
+def _knee_over_ankle_width(d: RepData) -> float:
+    """Knee spread over ankle spread at the bottom (front view): under ~0.8 the knees cave in."""
+    p = d.points[d.bottom]
+    knees = abs(p[_L["left_knee"], 0] - p[_L["right_knee"], 0])
+    ankles = abs(p[_L["left_ankle"], 0] - p[_L["right_ankle"], 0])
+    return float(knees / max(ankles, 1e-6))
+
+
+def _heel_lift(d: RepData) -> float:
+    """Degrees the near foot tilts heel-up (heel above the toes) at its most, over the rep."""
+    p = d.points
+    heel, toe = p[:, _L[f"{d.side}_heel"], :2], p[:, _L[f"{d.side}_foot_index"], :2]
+    # y grows downwards: heel above toe means heel_y < toe_y
+    tilt = np.degrees(np.arctan2(toe[:, 1] - heel[:, 1], np.abs(toe[:, 0] - heel[:, 0]) + 1e-6))
+    base = np.nanmedian(tilt[: max(1, len(tilt) // 5)])  # standing at the start: the foot's own tilt
+    return float(np.nanmax(tilt) - base)
+
+
+def _upper_arm_from_trunk(d: RepData, frame: int, side: str) -> float:
+    """3-D-free estimate of the upper arm's angle out from the trunk (abduction) in a front view, degrees."""
+    p = d.points[frame]
+    sh, el = p[_L[f"{side}_shoulder"], :2], p[_L[f"{side}_elbow"], :2]
+    hip = mid(p[None], "left_hip", "right_hip")[0, :2]
+    trunk = sh - hip
+    arm = el - sh
+    cos = np.dot(-trunk, arm) / max(np.linalg.norm(trunk) * np.linalg.norm(arm), 1e-9)
+    return float(np.degrees(np.arccos(np.clip(cos, -1, 1))))
+
+
+def _trunk_swing(d: RepData) -> float:
+    """Range of the trunk's lean over the rep, degrees: a curl or press done with the back, not the arm.
+
+    Signed (forward and back are different directions), so rocking through upright counts in full.
+    """
+    spine = mid(d.points, "left_shoulder", "right_shoulder")[:, :2] - mid(d.points, "left_hip", "right_hip")[:, :2]
+    lean = np.degrees(np.arctan2(spine[:, 0], -spine[:, 1]))
+    return float(np.nanpercentile(lean, 95) - np.nanpercentile(lean, 5))
+
+
+# --- checks -----------------------------------------------------------------------------------------
+
+_ALL = ("front", "side", "angled")
+_SIDEISH = ("side", "angled")
+
+
+def _depth_thigh(name: str, tolerance: float = 18.0, front_extra: float = 12.0) -> Check:
+    def test(d: RepData) -> Issue | None:
+        above = _thigh_above_parallel(d)
+        tol = tolerance + (front_extra if d.view == "front" else 0.0)
+        return _issue("depth", above - tol, 15.0, f"go lower: hips stopped {above:.0f}° above parallel", above)
+
+    return Check("depth", _ALL, f"thighs within {tolerance:.0f}° of parallel at the bottom ({tolerance + front_extra:.0f}° from the front)",
+                 f"a {name} to parallel loads hips and knees through their full range; the hip landmark sits above the "
+                 "hip crease, and a camera above or below hip height tilts the thigh in a front view, hence the tolerances",
+                 test)  # fmt: skip
+
+
+def _elbow_depth(limit: float, what: str) -> Check:
+    def test(d: RepData) -> Issue | None:
+        bent = float(np.nanmin(d.angle("elbow", side="both")))
+        return _issue("depth", bent - limit, 20.0, f"go lower: elbows bent only to {bent:.0f}° (aim for {limit:.0f}° or less)", bent)
+
+    return Check("depth", _SIDEISH, f"elbows bent to {limit:.0f}° or less at the bottom",
+                 f"{what}: a shorter range trains a shorter range", test)  # fmt: skip
+
+
+def _lockout(limit: float = 140.0, joint: str = "elbow", what: str = "arms", short: float = 15.0) -> Check:
+    def test(d: RepData) -> Issue | None:
+        top = float(np.nanmax(d.angle(joint, side="both")))
+        best = float(np.nanpercentile(d.angle_over_set(joint), 98))
+        excess = max(limit - top, (best - short) - top)
+        return _issue("lockout", excess, 15.0, f"straighten your {what} fully: they stopped at {top:.0f}° (your best: {best:.0f}°)", top)
+
+    return Check("lockout", _SIDEISH, f"{joint} reaches {limit:.0f}° and within {short:.0f}° of the set's straightest",
+                 "a full lockout finishes the rep and is where the joint is stable under load; the set's own best "
+                 "makes the check fair to a camera angle that never shows a joint fully straight", test)  # fmt: skip
+
+
+def _hips(check: str) -> Check:
+    tol = 6.0  # correct real push-ups stay within ~3° (PushFit, 10-90 %); synthetic faults are 10-20°
+
+    def test(d: RepData) -> Issue | None:
+        off = _hip_line(d)
+        if check == "hip_sag":
+            return _issue("hip_sag", off - tol, tol, f"lift your hips: they sag {off:.0f}° below the shoulder-ankle line", off)
+        return _issue("hip_pike", -off - tol, tol, f"lower your hips: they pike {-off:.0f}° above the shoulder-ankle line", -off)
+
+    what = "below" if check == "hip_sag" else "above"
+    return Check(check, _SIDEISH, f"hips within {tol:.0f}° {what} the shoulder-ankle line",
+                 "a straight body line keeps the load on the core and off the lower back (sag) or shoulders (pike)",
+                 test)  # fmt: skip
+
+
+def _knees_caving() -> Check:
+    limit = 1.0
+
+    def test(d: RepData) -> Issue | None:
+        ratio = _knee_over_ankle_width(d)
+        return _issue("knee_valgus", limit - ratio, 0.15,
+                      f"push your knees out: they came in to {ratio:.0%} of your foot width", ratio)  # fmt: skip
+
+    return Check("knee_valgus", ("front",), f"knees at least {limit:.0%} as wide as the ankles at the bottom",
+                 "knees caving in (valgus) under load strains the ACL and the inner knee; only a front view shows it",
+                 test)  # fmt: skip
+
+
+def _torso_lean(limit: float, what: str) -> Check:
+    def test(d: RepData) -> Issue | None:
+        lean = float(d.angles[d.bottom, _A["trunk_lean"]])
+        return _issue("torso_lean", lean - limit, 15.0, f"keep your chest up: your torso leaned {lean:.0f}° forward", lean)
+
+    return Check("torso_lean", ("side",), f"trunk within {limit:.0f}° of vertical at the bottom",
+                 f"{what}; leaning further moves the load from the legs to the lower back", test)  # fmt: skip
+
+
+def _heels() -> Check:
+    limit = 15.0
+
+    def test(d: RepData) -> Issue | None:
+        lift = _heel_lift(d)
+        return _issue("heels", lift - limit, 10.0, f"keep your heels down: they lifted {lift:.0f}°", lift)
+
+    return Check("heels", ("side",), f"foot tilts heel-up less than {limit:.0f}°",
+                 "heels leaving the floor shift the weight onto the toes and the knees forward", test)  # fmt: skip
+
+
+def _elbow_flare(limit: float = 75.0) -> Check:
+    def test(d: RepData) -> Issue | None:
+        flare = float(np.nanmean([_upper_arm_from_trunk(d, d.bottom, s) for s in ("left", "right")]))
+        return _issue("elbow_flare", flare - limit, 15.0,
+                      f"tuck your elbows: they flared to {flare:.0f}° from your body (aim for 45-70°)", flare)  # fmt: skip
+
+    return Check("elbow_flare", ("front",), f"upper arms within {limit:.0f}° of the trunk at the bottom",
+                 "elbows flared near 90° put the shoulder joint in impingement; 45-70° shares the load with the triceps",
+                 test)  # fmt: skip
+
+
+def _swing(limit: float = 7.0) -> Check:
+    def test(d: RepData) -> Issue | None:
+        swing = _trunk_swing(d)
+        return _issue("swing", swing - limit, 10.0, f"keep your body still: your torso rocked {swing:.0f}°", swing)
+
+    return Check("swing", _SIDEISH, f"trunk lean varies less than {limit:.0f}° over the rep",
+                 "swinging the torso lends momentum and takes the work off the target muscle", test)  # fmt: skip
+
+
+def _elbow_drift(limit: float = 35.0) -> Check:
+    def test(d: RepData) -> Issue | None:
+        drift = float(np.nanmax(d.angle("shoulder")))
+        return _issue("elbow_drift", drift - limit, 15.0,
+                      f"pin your elbows to your sides: your upper arm swung {drift:.0f}° forward", drift)  # fmt: skip
+
+    return Check("elbow_drift", ("side",), f"upper arm within {limit:.0f}° of the trunk through the curl",
+                 "an elbow drifting forward turns the curl into a front raise and unloads the biceps at the top",
+                 test)  # fmt: skip
+
+
+def _curl_top(limit: float = 75.0) -> Check:
+    def test(d: RepData) -> Issue | None:
+        top = float(np.nanmin(d.angle("elbow", side="both")))
+        return _issue("curl_height", top - limit, 20.0, f"curl all the way up: your elbows only bent to {top:.0f}°", top)
+
+    return Check("curl_height", _ALL, f"elbows bend to {limit:.0f}° or less at the top",
+                 "the biceps shortens fully only near full elbow flexion", test)  # fmt: skip
+
+
+def _raise_height(low: float = 75.0) -> Check:
+    def test(d: RepData) -> Issue | None:
+        top = float(np.nanmax(d.angle("shoulder", side="both")))
+        return _issue("raise_height", low - top, 15.0, f"raise to shoulder height: your arms stopped at {top:.0f}° (aim for ~90°)", top)
+
+    return Check("raise_height", ("front", "angled"), f"arms raised to {low:.0f}° or more from the body",
+                 "the lateral deltoid works through abduction up to about shoulder height", test)  # fmt: skip
+
+
+def _press_bottom(limit: float = 100.0) -> Check:
+    def test(d: RepData) -> Issue | None:
+        low = float(np.nanmin(d.angle("elbow", side="both")))
+        return _issue("depth", low - limit, 20.0, f"lower the weight to your shoulders: elbows only bent to {low:.0f}°", low)
+
+    return Check("depth", _ALL, f"elbows bend to {limit:.0f}° or less at the bottom",
+                 "starting each press from the shoulders trains the full range", test)  # fmt: skip
+
+
+def _pull_up_top() -> Check:
+    def test(d: RepData) -> Issue | None:
+        p = d.points
+        torso = float(np.nanmedian(torso_size(p[..., :2])))
+        # chin over the bar: the nose must rise to (or above) the hands; short by, in torso lengths
+        short = float(np.nanmin(p[:, _L["nose"], 1] - np.nanmean(p[:, [_L["left_wrist"], _L["right_wrist"]], 1], axis=1))) / max(torso, 1e-6)
+        return _issue("chin_over_bar", short - 0.1, 0.2, f"pull higher: your chin stayed {short * 100:.0f}% of a torso length below the bar", short)
+
+    return Check("chin_over_bar", _ALL, "nose at least level with the hands at the top (10 % of a torso length of slack)",
+                 "chin over the bar is the standard of a full pull-up: the lats finish their range there", test)  # fmt: skip
+
+
+def _rom() -> Check:
+    def test(d: RepData) -> Issue | None:
+        share = d.rep.rom / max(d.set_rom, 1e-9)
+        return _issue("rom", 0.65 - share, 0.2, f"use your full range: this rep moved {share:.0%} of your full range", share * 100)
+
+    return Check("rom", _ALL, "each rep moves at least 65 % of the set's full range (its 90th percentile)",
+                 "partial reps train a partial range and make the set look longer than it is", test)  # fmt: skip
+
+
+def _tempo(limit: float = 0.8) -> Check:
+    def test(d: RepData) -> Issue | None:
+        dur = d.rep.duration_s
+        return _issue("tempo", limit - dur, 0.4, f"slow down and control it: this rep took only {dur:.1f} s", dur)
+
+    return Check("tempo", _ALL, f"a rep lasts at least {limit:.1f} s",
+                 "a controlled lowering builds strength and spares the joints; bouncing uses momentum", test)  # fmt: skip
+
+
+def _symmetry(joint: str, limit: float = 20.0) -> Check:
+    def test(d: RepData) -> Issue | None:
+        diff = float(abs(d.angle(joint, d.bottom, "left") - d.angle(joint, d.bottom, "right")))
+        return _issue("symmetry", diff - limit, 15.0, f"even out both sides: left and right {joint}s differ by {diff:.0f}°", diff)
+
+    return Check("symmetry", ("front",), f"left and right {joint} within {limit:.0f}° of each other at the bottom",
+                 "an uneven rep shifts load to one side; only a front view shows both sides undistorted", test)  # fmt: skip
+
+
+# Checks per exercise. Holds (plank) are checked over the whole hold as one "rep".
+CHECKS: dict[str, tuple[Check, ...]] = {
+    "squat": (_depth_thigh("squat"), _knees_caving(), _torso_lean(55.0, "a squat leans 30-45° at the bottom"),
+                    _heels(), _symmetry("knee"), _rom(), _tempo()),
+    "lunge": (_depth_thigh("lunge"), _torso_lean(30.0, "a lunge keeps the torso near upright"), _rom(), _tempo()),
+    "push_up": (_hips("hip_sag"), _hips("hip_pike"), _elbow_depth(100.0, "chest near the floor means elbows at ~90°"),
+                      _lockout(), _elbow_flare(), _rom(), _tempo(0.5)),
+    "bench_press": (_elbow_depth(100.0, "the bar touching the chest means elbows at ~90°"), _lockout(), _elbow_flare(),
+                          _rom(), _tempo()),
+    "bicep_curl": (_swing(), _elbow_drift(), _curl_top(), _rom(), _tempo()),
+    "shoulder_press": (_lockout(160.0), _press_bottom(), _swing(12.0), _symmetry("elbow"), _rom(), _tempo()),
+    "deadlift": (_torso_lean(65.0, "a conventional deadlift starts with the back ~45-60° from vertical; a flatter "
+                             "back at the bottom (hips shooting up, or the back rounding) loads the spine"), _lockout(165.0, "hip", "hips"), _rom(), _tempo(1.2)),
+    "pull_up": (_pull_up_top(), _lockout(150.0, "elbow", "arms at the bottom"), _rom(), _tempo()),
+    "lateral_raise": (_raise_height(), _swing(), _symmetry("shoulder"), _rom(), _tempo()),
+    "plank": (_hips("hip_sag"), _hips("hip_pike")),
+}
+FORM_EXERCISES: tuple[str, ...] = tuple(CHECKS)
+# Checks of a specific end of the range: when one fires, the generic "rom" check would repeat it.
+RANGE_CHECKS: frozenset[str] = frozenset({"depth", "lockout", "curl_height", "raise_height", "chin_over_bar"})
+# Checks of a posture held through the movement: they can judge a stretch of frames without counted reps.
+POSTURE: frozenset[str] = frozenset({"hip_sag", "hip_pike", "knee_valgus", "swing", "elbow_drift"})
+
+
+def _thigh_length(points: np.ndarray) -> float:
+    """The thigh's length when most upright in the image (standing), averaged over both legs."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lengths = [np.linalg.norm(points[:, _L[f"{s}_hip"], :2] - points[:, _L[f"{s}_knee"], :2], axis=-1) for s in ("left", "right")]
+        return float(np.nanpercentile(np.nanmean(lengths, axis=0), 90))
+
+
+def _score(issues: list[Issue]) -> int:
+    return max(0, 100 - sum(PENALTY[i.severity] for i in issues))
+
+
+def _summary(exercise: str, reps: list[RepForm], skipped: dict[str, str]) -> str:
+    if not reps:
+        return f"no {display_name(exercise)} reps to check"
+    if reps[0].index == 0:
+        issues = reps[0].issues
+        return "no reps counted; posture over the whole clip: " + ("; ".join(i.message for i in issues) if issues else "good")
+    flagged = [r for r in reps if r.issues]
+    if not flagged:
+        return f"good form on all {len(reps)} reps" if len(reps) > 1 else "good form"
+    counts: dict[str, list[int]] = {}
+    for r in flagged:
+        for i in r.issues:
+            counts.setdefault(i.check, []).append(r.index)
+    worst = max(counts.items(), key=lambda kv: len(kv[1]))
+    example = next(i.message for r in flagged for i in r.issues if i.check == worst[0])
+    where = "every rep" if len(worst[1]) == len(reps) else f"reps {', '.join(map(str, sorted(set(worst[1]))))}"
+    return f"{len(flagged)} of {len(reps)} reps need work; most often, {worst[0].replace('_', ' ')} ({where}): {example}"
+
+
+def assess_form(seq: PoseSequence, exercise: str | None, reps: RepReport) -> FormReport:
+    """Check each rep of ``reps`` (from :func:`reps.count_reps` on the same ``seq``) for ``exercise``.
+
+    Exercises without checks get an empty report that says so; a hold (plank) is checked as one rep
+    over the frames with a pose.
+    """
+    points = metric_xyz(seq)
+    view = detect_view(seq)
+    if exercise not in CHECKS:
+        name = display_name(exercise) if exercise else "an unrecognised exercise"
+        return FormReport(exercise, view, [], [], {"all": f"no form checks for {name} yet"}, f"form not checked for {name}")
+    checks = CHECKS[exercise]
+    runnable = [c for c in checks if view in c.views]
+    skipped = {c.name: f"needs a {' or '.join(c.views)} view; this video is filmed from the {view}"
+               for c in checks if view not in c.views and c.name not in {r.name for r in runnable}}  # fmt: skip
+    angles = joint_angles(points[..., :2])
+    rep_list = list(reps.reps)
+    posed = np.flatnonzero(seq.has_pose)
+    if (exercise in HOLDS or not rep_list) and len(posed):
+        # a hold is checked as one stretch; so is a set whose reps could not be counted, but then only
+        # for posture (a body line is wrong in any frame; depth or lockout need a rep's ends)
+        a, b = int(posed[0]), int(posed[-1])
+        t = seq.timestamps
+        rep_list = [Rep(1 if exercise in HOLDS else 0, float(t[a]), float(t[b]), float(t[(a + b) // 2]), 0.0, "deg", a, b, (a + b) // 2)]
+        if exercise not in HOLDS:
+            runnable = [c for c in runnable if c.name in POSTURE]
+    set_rom = float(np.percentile([r.rom for r in rep_list], 90)) if rep_list else 0.0
+    in_reps = np.zeros(len(seq), bool)
+    for rep in rep_list:
+        in_reps[rep.start_frame : rep.end_frame + 1] = True
+    side, thigh = near_side(points), _thigh_length(points)
+    out = []
+    for rep in rep_list:
+        sl = slice(rep.start_frame, rep.end_frame + 1)
+        data = RepData(points[sl], angles[sl], rep.bottom_frame - rep.start_frame, rep, side, view, set_rom, thigh,
+                       angles[in_reps])  # fmt: skip
+        with warnings.catch_warnings():  # a frame without a pose measures as NaN, and no check fires on NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            issues = [issue for c in runnable if (issue := c.test(data)) is not None]
+        if any(i.check in RANGE_CHECKS for i in issues):  # one cause, one message: "go lower" says it all
+            issues = [i for i in issues if i.check != "rom"]
+        out.append(RepForm(rep.index, _score(issues), issues, rep.start_s, rep.end_s))
+    return FormReport(exercise, view, out, sorted({c.name for c in runnable}), skipped, _summary(exercise, out, skipped))
