@@ -351,7 +351,7 @@ def _press_lying(c: Ctx, incline: float) -> Pose:
         wrist = sh + sg * (grip - b.shoulder_width / 2) * X + reach[:, None] * ceiling + 0.05 * trunk_dir * (1 - p)[:, None]
         pole = unit(sg * (0.6 + 1.2 * flare)[:, None] * X - 0.6 * ceiling - (0.7 - 0.8 * flare)[:, None] * trunk_dir)
         pose = arm_ik(b, pose, side, wrist, pole, thumb=_tile(-sg * X, n))
-        ankle = np.array([sg * c.u(0.25, 0.4), b.ankle_height, c.u(0.45, 0.6)])
+        ankle = np.array([sg * c.u(0.25, 0.4), b.ankle_height, c.u(0.15, 0.4)])  # feet planted, knees ~90 deg
         pose = leg_ik(b, pose, side, ankle, np.array([sg * 0.3, 1.0, 0.5]))
     return pose
 
@@ -505,7 +505,7 @@ def tricep_dips(c: Ctx) -> Pose:
     pose = stand(c)
     pose = pose.set(trunk=direction(180 - c.u(0, 15) - 8 * p))
     depth = c.u(70, 100)
-    bench = bool(c.rng.random() < 0.4)
+    bench = bool(c.rng.random() < 0.3)
     knee = c.u(0, 90) if c.rng.random() < 0.5 else c.u(0, 15)
     for side in SIDES:
         f = 5 + depth * p
@@ -535,7 +535,9 @@ def lat_pulldown(c: Ctx) -> Pose:
     p = c.p
     pose = seated(c, c.u(0.45, 0.52), lean=-c.u(5, 20) * (0.4 + 0.6 * p), knee=c.u(60, 90))  # knees under the pad
     for side in SIDES:
-        pose = arm(pose, side, 15 * p, 165 - c.u(95, 110) * p, 10 + c.u(100, 120) * p, rot=85, pron=80)
+        top_abd, top_elbow = c.u(145, 165), c.u(10, 35)  # many never straighten fully at the top
+        pose = arm(pose, side, 15 * p, top_abd - (top_abd - c.u(55, 70)) * p, top_elbow + (c.u(110, 130) - top_elbow) * p,
+                   rot=85, pron=80)  # fmt: skip
     return pose
 
 
@@ -543,7 +545,7 @@ def chest_fly(c: Ctx) -> Pose:
     """Arms sweep from out to the sides (p=0) to together in front: at a pec deck (seated), lying on a
     bench with dumbbells (front = the ceiling) or standing at a cable crossover (hands meeting low)."""
     b, p = c.body, c.p
-    kind = c.rng.choice(3, p=[0.5, 0.3, 0.2])
+    kind = c.rng.choice(3, p=[0.4, 0.4, 0.2])
     if kind == 0:
         pose, low = seated(c, c.u(0.45, 0.55), lean=c.u(-10, 0)), 0.1
     elif kind == 1:
@@ -654,7 +656,7 @@ def sit_up(c: Ctx) -> Pose:
 
 
 def crunch(c: Ctx) -> Pose:
-    return _trunk_curl(c, c.u(22, 38), str(c.rng.choice(["head", "chest", "reach"], p=[0.4, 0.2, 0.4])))
+    return _trunk_curl(c, c.u(22, 38), str(c.rng.choice(["head", "chest", "reach"], p=[0.6, 0.25, 0.15])))
 
 
 def russian_twist(c: Ctx) -> Pose:
