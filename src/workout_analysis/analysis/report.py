@@ -47,9 +47,21 @@ class Analysis:
             "duration_s": round(self.duration_s, 2),
             **rec,
             "model": self.model,
-            "reps": None if self.reps is None else self.reps.to_dict(),
+            "reps": self._reps_dict(),
             "form": None if self.form is None else self.form.to_dict(),
         }
+
+    def _reps_dict(self) -> dict[str, Any] | None:
+        """The rep report, each rep with its form score and issues (null when no form check ran)."""
+        if self.reps is None:
+            return None
+        out = self.reps.to_dict()
+        form = {r.index: r for r in self.form.reps} if self.form is not None else {}
+        for rep in out["reps"]:
+            checked = form.get(rep["index"])
+            rep["score"] = None if checked is None else checked.score
+            rep["issues"] = [] if checked is None else [i.to_dict() for i in checked.issues]
+        return out
 
     def to_text(self) -> str:
         """A short report a person reads, like a coach's note."""
@@ -65,12 +77,12 @@ class Analysis:
                 sure = "" if s.confidence is None else f"  ({s.confidence:.0%})"
                 name = "no exercise" if s.exercise == NO_EXERCISE else display_name(s.exercise)
                 lines.append(f"  {s.start_s:6.1f} - {s.end_s:6.1f} s  {name}{sure}")
-        lines.extend(_reps_lines(self.reps))
+        lines.extend(_reps_lines(self.reps, self.form))
         lines.extend(_form_lines(self.form))
         return "\n".join(lines)
 
 
-def _reps_lines(reps: Any) -> list[str]:
+def _reps_lines(reps: Any, form: Any) -> list[str]:
     if reps is None:
         return []
     if reps.exercise in HOLDS:
@@ -79,22 +91,23 @@ def _reps_lines(reps: Any) -> list[str]:
         return ["No repetitions counted" + (f" ({'; '.join(reps.notes)})." if reps.notes else ".")]
     tempo = np.mean([r.duration_s for r in reps.reps])
     lines = [f"Repetitions: {reps.count}, {tempo:.1f} s each on average."]
+    checked = {r.index: r for r in form.reps} if form is not None else {}
     unit = {"deg": "°", "torso": " torso lengths"}
     for r in reps.reps:
-        lines.append(f"  rep {r.index}: {r.start_s:5.1f} - {r.end_s:5.1f} s, range {r.rom:.{0 if r.rom_unit == 'deg' else 2}f}"
-                     f"{unit.get(r.rom_unit, '')}")  # fmt: skip
+        line = f"  rep {r.index}: {r.start_s:5.1f} - {r.end_s:5.1f} s, range {r.rom:.{0 if r.rom_unit == 'deg' else 2}f}"
+        line += unit.get(r.rom_unit, "")
+        if (f := checked.get(r.index)) is not None:
+            line += f", form {f.score}/100" + "".join(f"; {i.message}" for i in f.issues)
+        lines.append(line)
     return lines
 
 
 def _form_lines(form: Any) -> list[str]:
     if form is None:
         return []
-    lines = [f"Form ({form.view} view): {form.summary}"]
-    for rep in form.reps:
-        for issue in rep.issues:
-            lines.append(f"  rep {rep.index}: {issue.message}")
-    for check, reason in form.skipped.items():
-        lines.append(f"  not checked, {check}: {reason}")
+    score = "" if form.score is None else f" {form.score}/100"
+    lines = [f"Form{score} ({form.view} view): {form.summary}."]
+    lines += [f"  not checked, {check.replace('_', ' ')}: {why}" for check, why in form.skipped.items()]
     return lines
 
 
@@ -152,10 +165,13 @@ def analyze(
 
 
 def _reps_and_form(seq: PoseSequence, recognition: Recognition) -> tuple[Any, Any]:
-    """Reps (and, once form checks exist, form) of the main exercise, over the time decoded as it."""
+    """Reps and form of the main exercise, over the time decoded as it."""
+    from .form import assess_form
     from .reps import count_reps
 
-    return count_reps(_span(seq, recognition), recognition.exercise), None
+    part = _span(seq, recognition)
+    reps = count_reps(part, recognition.exercise)
+    return reps, assess_form(part, recognition.exercise, reps)
 
 
 def _span(seq: PoseSequence, recognition: Recognition) -> PoseSequence:
