@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -42,8 +43,8 @@ def pick_clips(videos: Path, budget: int) -> list[tuple[str, int]]:
     return picked
 
 
-def bare_loop(paths: list[Path]) -> tuple[int, float]:
-    """Frames and seconds of decode + detect with nothing else around it."""
+def bare_loop(paths: list[Path]) -> tuple[int, float, float]:
+    """Frames, wall seconds and CPU seconds of decode + detect with nothing else around it."""
     import cv2
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
@@ -53,7 +54,7 @@ def bare_loop(paths: list[Path]) -> tuple[int, float]:
     options = vision.PoseLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=str(pose_model_path())), running_mode=vision.RunningMode.VIDEO
     )
-    frames, start = 0, time.perf_counter()
+    frames, start, cpu = 0, time.perf_counter(), time.process_time()
     for path in paths:
         capture = cv2.VideoCapture(str(path))
         fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
@@ -68,18 +69,24 @@ def bare_loop(paths: list[Path]) -> tuple[int, float]:
                 i += 1
         capture.release()
         frames += i
-    return frames, time.perf_counter() - start
+    return frames, time.perf_counter() - start, time.process_time() - cpu
 
 
-def run_extract(data: Path, work: Path, workers: int) -> tuple[int, float]:
-    """Frames and wall seconds of the `workout extract` command with its own cache (fresh the first time)."""
+def run_extract(data: Path, work: Path, workers: int) -> tuple[int, float, float]:
+    """Frames, wall and CPU seconds (its workers included) of `workout extract` with its own cache."""
     out = work / f"w{workers}.parquet"
     command = [sys.executable, "-m", "workout_analysis.cli", "extract", str(data), "-o", str(out),
                "--cache", str(work / f"cache{workers}"), "--workers", str(workers), "--quiet"]  # fmt: skip
-    start = time.perf_counter()
+    before, start = _children_cpu(), time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    seconds = time.perf_counter() - start
-    return len(pd.read_parquet(out, columns=["frame"])), seconds
+    seconds, cpu = time.perf_counter() - start, _children_cpu() - before
+    return len(pd.read_parquet(out, columns=["frame"])), seconds, cpu
+
+
+def _children_cpu() -> float:
+    """CPU seconds of finished child processes and theirs: robust to other jobs sharing the cores."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -98,24 +105,24 @@ def main() -> None:
         for name, _ in clips:
             (data / name).parent.mkdir(parents=True, exist_ok=True)
             (data / name).symlink_to(args.videos / name)
-        bare_frames, bare_s = bare_loop([data / name for name, _ in clips])
-        results = {"bare loop (decode + detect)": (bare_frames, bare_s)}
+        bare_frames, bare_s, bare_cpu = bare_loop([data / name for name, _ in clips])
+        results = {"bare loop (decode + detect)": (bare_frames, bare_s, bare_cpu)}
         for workers in (1, 2):
             results[f"workout extract --workers {workers}"] = run_extract(data, work, workers)
         # A re-run finds everything in the cache: what is left is the fixed cost (start-up, hashing, table).
-        fixed_s = run_extract(data, work, 1)[1]
+        _, fixed_s, fixed_cpu = run_extract(data, work, 1)
 
-    print(f"{'':32s} {'frames':>7s} {'seconds':>8s} {'frames/s':>9s}")
-    for name, (frames, seconds) in results.items():
-        print(f"{name:32s} {frames:7d} {seconds:8.1f} {frames / seconds:9.1f}")
-    one = results["workout extract --workers 1"]
-    two = results["workout extract --workers 2"]
-    bare_per_frame = bare_s / bare_frames
-    print(f"fixed cost of a run (re-run, all cached): {fixed_s:.1f} s")
-    print(f"overhead over the bare loop, 1 worker, end to end:     {100 * (one[1] / one[0] / bare_per_frame - 1):+.1f} %")
-    per_frame = (one[1] - fixed_s) / one[0] / bare_per_frame - 1
-    print(f"overhead over the bare loop, 1 worker, per frame only: {100 * per_frame:+.1f} %")
-    print(f"speed-up with 2 workers: {one[1] / two[1]:.2f}x   (load average now {os.getloadavg()})")
+    print(f"{'':32s} {'frames':>7s} {'wall s':>7s} {'frames/s':>9s} {'CPU s':>7s} {'CPU ms/frame':>13s}")
+    for name, (frames, seconds, cpu) in results.items():
+        print(f"{name:32s} {frames:7d} {seconds:7.1f} {frames / seconds:9.1f} {cpu:7.1f} {1000 * cpu / frames:13.1f}")
+    print(f"fixed cost of a run (re-run, all cached): {fixed_s:.1f} s wall, {fixed_cpu:.1f} s CPU")
+    frames, one_s, one_cpu = results["workout extract --workers 1"]
+    two_s = results["workout extract --workers 2"][1]
+    print("overhead of the pipeline over the bare loop, 1 worker:")
+    print(f"  CPU time, end to end:           {100 * (one_cpu / bare_cpu - 1):+6.1f} %")
+    print(f"  CPU time, without the fixed cost: {100 * ((one_cpu - fixed_cpu) / bare_cpu - 1):+6.1f} %")
+    print(f"  wall time, end to end:          {100 * (one_s / bare_s - 1):+6.1f} %")
+    print(f"speed-up with 2 workers (wall): {one_s / two_s:.2f}x   (load average now {os.getloadavg()})")
 
 
 if __name__ == "__main__":

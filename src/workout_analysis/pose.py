@@ -170,7 +170,7 @@ class PoseEstimator:
             )
             for image_lms, world_lms in zip(result.pose_landmarks, result.pose_world_landmarks)
         ]
-        return sorted(poses, key=lambda p: -p.prominence)
+        return poses if len(poses) < 2 else sorted(poses, key=lambda p: -p.prominence)
 
     def estimate(self, frames: Iterable[Frame], fps: float = DEFAULT_FPS, meta: dict | None = None) -> PoseSequence:
         """One person's landmarks over the frames; NaN rows where nobody was found."""
