@@ -121,3 +121,13 @@ def test_pushfit_body_line_checks_flag_wrong_form_clips():
     t, p = np.array(truth), np.array(preds)
     precision, recall = (t & p).sum() / p.sum(), (t & p).sum() / t.sum()
     assert 2 * precision * recall / (precision + recall) > 0.55
+
+
+def test_plot_timeline_writes_a_png(tmp_path):
+    from workout_analysis.analysis.plot import plot_timeline
+
+    seq, _ = generate("squat", seed=41, reps=4, view="side", faults=("shallow_depth",))
+    reps = count_reps(seq, "squat")
+    out = plot_timeline(reps, tmp_path / "timeline.png", assess_form(seq, "squat", reps))
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+    assert [p.name for p in tmp_path.iterdir()] == ["timeline.png"]  # no temporary file left behind

@@ -171,7 +171,7 @@ def _heel_lift(d: RepData) -> float:
     # y grows downwards: heel above toe means heel_y < toe_y
     tilt = np.degrees(np.arctan2(toe[:, 1] - heel[:, 1], np.abs(toe[:, 0] - heel[:, 0]) + 1e-6))
     base = np.nanmedian(tilt[: max(1, len(tilt) // 5)])  # standing at the start: the foot's own tilt
-    return float(np.nanmax(tilt) - base)
+    return float(np.nanpercentile(tilt, 90) - base)  # a high percentile, not the max: one glitched frame is not a lift
 
 
 def _upper_arm_from_trunk(d: RepData, frame: int, side: str) -> float:

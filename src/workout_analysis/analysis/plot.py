@@ -1,0 +1,56 @@
+"""The ``--plot`` timeline: the rep counter's signal over time, each rep shaded, flagged reps in red."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exercises import display_name
+from ..fileio import atomic_path
+from .reps import RepReport
+
+UNIT_LABEL = {"deg": "degrees", "torso": "torso lengths", "pc": "principal component"}
+
+
+def plot_timeline(reps: RepReport, path: str | Path, form: Any = None, title: str | None = None) -> Path:
+    """Draw ``reps.signal`` over time with every rep shaded (green good, orange minor, red major issue) and
+    numbered, its bottom marked, and the form issues listed; written atomically to ``path`` (PNG, SVG, PDF)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_index = {r.index: r for r in (form.reps if form is not None else [])}
+    fig, ax = plt.subplots(figsize=(11, 4.2))
+    ax.plot(reps.times, reps.signal, color="#222222", lw=1.4, label=f"signal: {reps.signal_name.replace('_', ' ')}")
+    for rep in reps.reps:
+        checked = by_index.get(rep.index)
+        issues = checked.issues if checked is not None else []
+        color = "#d62728" if any(i.severity == "major" for i in issues) else "#ff7f0e" if issues else "#2ca02c"
+        ax.axvspan(rep.start_s, rep.end_s, color=color, alpha=0.18, lw=0)
+        y = reps.signal[rep.bottom_frame] if 0 <= rep.bottom_frame < len(reps.signal) else np.nan
+        ax.plot(rep.bottom_s, y, "v", color=color, ms=7)
+        label = str(rep.index) if checked is None else f"{rep.index}\n{checked.score}"
+        ax.annotate(label, (rep.start_s + rep.duration_s / 2, 1.0), xycoords=("data", "axes fraction"),
+                    ha="center", va="top", fontsize=8, color=color)  # fmt: skip
+    if reps.hold_s is not None:
+        ax.text(0.01, 0.95, f"held {reps.hold_s:.1f} s", transform=ax.transAxes, va="top")
+    name = display_name(reps.exercise) if reps.exercise else "unknown exercise"
+    head = title or f"{name}: {reps.count} reps" + (f", form {form.score}/100 ({form.view} view)" if form is not None and form.score is not None else "")
+    ax.set_title(head)
+    ax.set_xlabel("time (s)")
+    if reps.reps:
+        ax.set_ylabel(UNIT_LABEL[reps.reps[0].rom_unit])
+    if form is not None:
+        notes = [f"rep {r.index}: {i.message}" for r in form.reps for i in r.issues][:6]
+        if notes:
+            ax.text(0.01, -0.2, "\n".join(notes), transform=ax.transAxes, va="top", fontsize=8)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
