@@ -62,6 +62,13 @@ def test_given_exercise_skips_recognition(pushup_npy):
     assert out["reps"]["count"] >= 1
 
 
+def test_plot_is_written(pushup_npy, tmp_path):
+    png = tmp_path / "reps.png"
+    proc = workout(pushup_npy, "--exercise", "push_up", "--plot", png)
+    assert proc.returncode == 0, proc.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 @pytest.mark.slow
 def test_video_without_a_person_exits_3(tmp_path):
     import cv2

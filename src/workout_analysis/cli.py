@@ -162,6 +162,7 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="DIR", help="model bundle directory (default: the embedded model)")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.add_argument("--exercise", metavar="NAME", help="skip recognition: the exercise is NAME (e.g. squat)")
+    p.add_argument("--plot", metavar="PNG", help="draw the rep signal over time, reps and flagged reps marked")
     p.add_argument("--stride", type=int, default=1, help="use every N-th frame (default 1: all)")
     p.add_argument("--fps", type=float, help="frame rate of a landmark file that does not record it (default 30)")
     p.add_argument("--video-id", help="which video of a Parquet table with several")
@@ -206,6 +207,12 @@ def run_analyze(args: argparse.Namespace) -> int:
             seq = extract_sequence(path, stride=args.stride, progress=bar.update)
     config = DecoderConfig() if args.min_confidence is None else DecoderConfig(min_confidence=args.min_confidence)
     result = analyze(seq, model, exercise, config)
+    if args.plot and result.reps is None:
+        print(f"workout: warning: {args.plot} not drawn: no exercise recognised, so no reps to plot", file=sys.stderr)
+    elif args.plot:
+        from .analysis.plot import plot_timeline
+
+        plot_timeline(result.reps, args.plot, result.form, title=f"{path.name}: {result.recognition.describe()}")
     if truncated := seq.meta.get("truncated"):
         print(f"workout: warning: {truncated}", file=sys.stderr)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.to_text())
