@@ -284,7 +284,11 @@ def extract_folder(
     model, mediapipe = model_id(), mediapipe_version()
     entries = {item: cache / f"{cache_key(file_hash(item.path), settings, model, mediapipe)}.npz" for item in items}
     # One job per cache entry: a clip copied into two folders is extracted once.
-    todo = list({entries[item]: item for item in reversed(items) if not entries[item].is_file()}.values())
+    jobs: dict[Path, VideoItem] = {}
+    for item in items:
+        if not entries[item].is_file():
+            jobs.setdefault(entries[item], item)
+    todo = list(jobs.values())
     # Longest first, so that the last videos to finish are short ones and no worker idles long.
     expected = {item: -(-header_frame_count(item.path) // settings.stride) for item in todo}
     todo.sort(key=lambda item: -expected[item])
