@@ -99,3 +99,10 @@ def test_most_prominent_person_first_then_followed() -> None:
     # Once a person is followed, the nearest one stays chosen even when another becomes more prominent.
     followed = _pose(0.22, 0.5, 0.1)
     assert _follow([big_centre, followed], small_side) is followed
+
+
+def test_unwritable_model_cache_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("WORKOUT_MODEL_CACHE", str(tmp_path / "file" / "models"))
+    with pytest.raises(WorkoutError, match="cannot write the pose model there .* set WORKOUT_MODEL_CACHE"):
+        pose_model_path()

@@ -72,8 +72,12 @@ def _build_bundle(path: Path) -> None:
         for _ in writer_utils.get_output_tensor_types(buffer):
             writer.add_feature_output()
         models[name] = bytes(writer.populate()[0])
-    with atomic_path(path) as tmp:
-        model_asset_bundle_utils.create_model_asset_bundle(models, str(tmp))
+    try:
+        with atomic_path(path) as tmp:
+            model_asset_bundle_utils.create_model_asset_bundle(models, str(tmp))
+    except OSError as exc:
+        raise WorkoutError(f"{path.parent}: cannot write the pose model there ({exc.strerror}); "
+                           f"set {MODEL_CACHE_ENV} to a writable folder") from None  # fmt: skip
 
 
 def model_id() -> str:
