@@ -93,6 +93,8 @@ def test_unknown_fault_view_or_exercise_is_refused():
         generate("squat", view="ceiling")
     with pytest.raises(ValueError, match="unknown exercise"):
         generate("juggling")
+    with pytest.raises(ValueError, match="noise"):
+        generate("squat", noise=-1.0)
 
 
 def test_bone_lengths_constant_and_joints_in_human_range(samples):
@@ -159,3 +161,18 @@ def test_ground_truth_json_is_plain_json():
     d = json.loads(truth.to_json())
     assert d["rep_sides"] == ["left", "right", "left", "right"] or d["rep_sides"] == ["right", "left", "right", "left"]
     assert GroundTruth.from_dict(d).rep_bounds == truth.rep_bounds
+
+
+def test_holds_and_no_exercise_have_no_reps():
+    seq, truth = generate("plank", seed=2, faults=("hips_sagging",))
+    assert truth.reps == 0 and truth.rep_bounds == [] and truth.hold == (0, len(seq) - 1)
+    assert truth.faults == [("hips_sagging", [])]  # a hold's fault covers the whole hold
+    for seed in range(4):  # standing, walking, resting, fidgeting
+        seq, truth = generate("no_exercise", seed=seed)
+        assert truth.reps == 0 and (truth.phase == REST).all() and len(seq) >= 8 * 30 * 0.9
+
+
+def test_real_sequences_have_no_ground_truth():
+    seq, _ = generate("squat", seed=1, reps=1)
+    seq.meta.pop("truth")
+    assert GroundTruth.from_sequence(seq) is None

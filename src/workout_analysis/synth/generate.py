@@ -119,6 +119,8 @@ def generate(
         raise ValueError(f"{exercise} cannot show fault {bad[0]!r} (it can show: {allowed})")
     if view is not None and view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; choose from {', '.join(VIEWS)}")
+    if not (fps > 0 and noise >= 0):
+        raise ValueError(f"fps must be > 0 and noise >= 0, got fps={fps}, noise={noise}")
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, zlib.crc32(exercise.encode())]).spawn(6)]
     r_body, r_time, r_fault, r_motion, r_cam, r_noise = streams
 
