@@ -16,7 +16,9 @@ from conftest import shared_path, write_test_video
 
 from workout_analysis.dataset import ExtractSettings, extract_folder, find_videos, read_sources
 from workout_analysis.errors import WorkoutError
-from workout_analysis.sequence import IMAGE_COLUMNS, ORIGINAL_CSV_COLUMNS, TABLE_META_COLUMNS, WORLD_COLUMNS
+from workout_analysis.sequence import (
+    IMAGE_COLUMNS, ORIGINAL_CSV_COLUMNS, TABLE_META_COLUMNS, WORLD_COLUMNS, load_sequence,
+)  # fmt: skip
 
 # The shortest shared clips (frames in the header): two squats of one source, a curl of another.
 CLIPS = {
@@ -74,6 +76,10 @@ def test_table_has_exactly_the_documented_columns_and_types(extracted) -> None:
     assert sources["squat/spotter__ezgif-82e53c7736a3c4fc"] == "vishalpatill/Spotter"
     assert sources["bicep_curl/vengaza__curls2"] == "venGaza/aiTrainer"
     assert sources["plank/empty_room"] == "plank/empty_room"
+    # The frame size travels in the Parquet metadata, so that features can undo the aspect.
+    curl = load_sequence(out, video_id="bicep_curl/vengaza__curls2")
+    assert (curl.meta["width"], curl.meta["height"], curl.meta["fps_guessed"]) == (360, 640, False)
+    assert len(curl) == 20 and curl.has_pose.mean() > 0.85
 
 
 def test_pose_frames_are_plausible_and_missing_ones_are_nan(extracted) -> None:

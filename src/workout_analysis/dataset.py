@@ -312,7 +312,7 @@ def extract_folder(
         bar.total = bar.n  # failed and short videos never deliver all the frames their headers promise
         bar.refresh()
 
-    tables = []
+    tables, video_facts = [], {}
     for item in items:
         if entries[item] in failed:
             summary.failed.append(failed[entries[item]])
@@ -328,9 +328,13 @@ def extract_folder(
         if not seq.has_pose.any():
             summary.warnings.append(f"{item.path}: no person found in any frame")
         tables.append(sequence_rows(seq, item, settings.stride))
+        video_facts[item.video_id] = {k: seq.meta[k] for k in ("width", "height", "fps_guessed") if k in seq.meta}
     if not tables:
         raise WorkoutError(f"{data_dir}: no video could be extracted ({len(summary.failed)} failed)")
     table = pd.concat(tables, ignore_index=True)
+    # Per-video facts that are not columns, kept in the Parquet metadata (``sequences_from_table`` reads them):
+    # the frame size, without which features cannot undo the aspect of image coordinates.
+    table.attrs["videos"] = video_facts
     with atomic_path(output) as tmp:
         table.to_parquet(tmp, index=False)
     if csv is not None:

@@ -186,6 +186,8 @@ def sequences_from_table(table: Any) -> list[PoseSequence]:
         first = rows.iloc[0]
         meta = {"video_id": str(video_id), "exercise": str(first["exercise"]), "source": str(first["source"]),
                 "path": str(first["path"])}  # fmt: skip
+        # Frame size and the like, which `workout extract` keeps in the table's metadata (not in columns).
+        meta.update(table.attrs.get("videos", {}).get(str(video_id), {}))
         sequences.append(PoseSequence(landmarks, float(first["fps"]), rows["timestamp"].to_numpy(), world, meta))
     return sequences
 
