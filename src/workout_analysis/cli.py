@@ -40,14 +40,16 @@ def add_extract(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, metavar="OUT.parquet", help="the landmark table to write")
     p.add_argument("--csv", nargs="?", const="", metavar="PATH", help="also write the original design's CSV "
                    "(99 features + label; default: pose_landmarks_dataset.csv beside OUT)")  # fmt: skip
-    p.add_argument("--workers", type=int, help="worker processes (default: one per core)")
-    p.add_argument("--stride", type=int, default=1, help="use every N-th frame (default 1: all)")
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes (default: one per core)")
+    p.add_argument("--stride", type=int, default=1, metavar="N", help="use every N-th frame (default 1: all)")
     p.add_argument("--cache", metavar="DIR", help="per-video cache folder (default: OUT.parquet.cache beside OUT)")
-    p.add_argument("--sources", metavar="TSV", help="file -> source table (columns file, source_repo) when "
-                   "DATA_DIR has no INDEX.tsv; the source groups videos of one person in splits")  # fmt: skip
-    p.add_argument("--num-poses", type=int, default=1, help="people to look for; the most prominent is kept")
-    p.add_argument("--min-confidence", type=float, default=0.5, help="MediaPipe's detection, presence and "
-                   "tracking thresholds (default 0.5)")  # fmt: skip
+    p.add_argument("--sources", metavar="TSV", help="file -> source table (columns file and source_repo or "
+                   "source; default: DATA_DIR/INDEX.tsv if it has them, else each video is its own source); "
+                   "the source groups one person's videos in splits")  # fmt: skip
+    p.add_argument("--num-poses", type=int, default=1, metavar="N",
+                   help="people to look for; the most prominent is followed (default 1)")  # fmt: skip
+    p.add_argument("--min-confidence", type=float, default=0.5, metavar="P", help="MediaPipe's detection, "
+                   "presence and tracking thresholds (default 0.5; 0.3 finds more people in hard footage)")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_extract)
 
