@@ -203,3 +203,14 @@ def test_same_clip_in_two_folders_is_extracted_once(tmp_path: Path) -> None:
     assert len(list((tmp_path / "t.parquet.cache").glob("*.npz"))) == 1
     table = pd.read_parquet(tmp_path / "t.parquet")
     assert sorted(table["exercise"].unique()) == ["goblet_squat", "squat"]
+
+
+def test_unwritable_output_is_a_one_line_error_and_the_work_is_kept(extracted, tmp_path: Path) -> None:
+    out, data, _ = extracted
+    cache = out.with_name(out.name + ".cache")
+    with pytest.raises(WorkoutError, match="is a folder"):
+        extract_folder(data, tmp_path, cache_dir=cache, progress=False)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(WorkoutError, match=r"file/t\.parquet: cannot write it .* extracted videos are cached"):
+        extract_folder(data, tmp_path / "file" / "t.parquet", settings=ExtractSettings(stride=2), cache_dir=cache,
+                       progress=False, log=lambda _: None)  # fmt: skip

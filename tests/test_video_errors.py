@@ -142,7 +142,10 @@ def test_cli_batch_skips_a_broken_video_and_writes_the_rest(tmp_path: Path) -> N
     assert out.is_file()
 
 
-@pytest.mark.parametrize(("suffix", "fourcc"), [(".mkv", "MJPG"), (".mov", "mp4v"), (".avi", "XVID"), (".webm", "VP80")])
+CONTAINERS = [(".mkv", "MJPG"), (".mov", "mp4v"), (".avi", "XVID"), (".webm", "VP80")]
+
+
+@pytest.mark.parametrize(("suffix", "fourcc"), CONTAINERS)
 def test_common_containers_are_read_whole(tmp_path: Path, suffix: str, fourcc: str) -> None:
     with VideoReader(write_test_video(tmp_path / f"clip{suffix}", 12, fourcc=fourcc)) as reader:
         assert len(list(reader)) == 12 and reader.fps == 25.0 and not reader.truncated

@@ -276,6 +276,8 @@ def extract_folder(
         raise WorkoutError(f"stride must be 1 or more, got {settings.stride}")
     log = log or (lambda line: tqdm.write(line, file=sys.stderr))
     output = Path(output)
+    if output.is_dir():
+        raise WorkoutError(f"{output}: is a folder; give the table's file name, e.g. {output / 'landmarks.parquet'}")
     items = find_videos(data_dir, sources)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir(output)
     cache.mkdir(parents=True, exist_ok=True)
@@ -335,12 +337,17 @@ def extract_folder(
     # Per-video facts that are not columns, kept in the Parquet metadata (``sequences_from_table`` reads them):
     # the frame size, without which features cannot undo the aspect of image coordinates.
     table.attrs["videos"] = video_facts
-    with atomic_path(output) as tmp:
-        table.to_parquet(tmp, index=False)
-    if csv is not None:
-        summary.csv = Path(csv)
-        with atomic_path(summary.csv) as tmp:
-            original_csv_table(table).to_csv(tmp, index=False)
+    target = output
+    try:
+        with atomic_path(output) as tmp:
+            table.to_parquet(tmp, index=False)
+        if csv is not None:
+            summary.csv = target = Path(csv)
+            with atomic_path(summary.csv) as tmp:
+                original_csv_table(table).to_csv(tmp, index=False)
+    except OSError as exc:  # the landmarks are safe in the cache: a re-run only writes the table
+        problem = exc.strerror or str(exc)
+        raise WorkoutError(f"{target}: cannot write it ({problem}); the extracted videos are cached") from None
     summary.videos = len(tables)
     summary.frames = len(table)
     summary.frames_with_pose = int(table["has_pose"].sum())
