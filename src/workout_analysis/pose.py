@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import WorkoutError
 from .fileio import atomic_path
-from .sequence import DEFAULT_FPS, NUM_LANDMARKS, PoseSequence
+from .sequence import DEFAULT_FPS, LANDMARK_INDEX, NUM_LANDMARKS, PoseSequence
 from .video import Frame, VideoReader
 
 MODEL_CACHE_ENV = "WORKOUT_MODEL_CACHE"
@@ -32,6 +32,7 @@ _BUNDLE_PARTS = {
     "pose_detector.tflite": ("modules/pose_detection/pose_detection.tflite", 127.5, 127.5),
     "pose_landmarks_detector.tflite": ("modules/pose_landmark/pose_landmark_full.tflite", 0.0, 255.0),
 }
+_TORSO = [LANDMARK_INDEX[n] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")]
 
 
 def model_cache_dir() -> Path:
@@ -105,7 +106,7 @@ class DetectedPose:
     @property
     def centre(self) -> np.ndarray:
         """Mid-point of the hips and shoulders in image coordinates."""
-        return self.image[[11, 12, 23, 24], :2].mean(axis=0)
+        return self.image[_TORSO, :2].mean(axis=0)
 
 
 class PoseEstimator:
