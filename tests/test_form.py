@@ -48,7 +48,7 @@ def test_clean_synthetic_sets_score_well(exercise):
      ("squat", "heels_lifting", "side", "heels"), ("push_up", "hips_sagging", "side", "hip_sag"),
      ("push_up", "hips_piked", "side", "hip_pike"), ("bicep_curl", "swinging", "side", "swing"),
      ("lunge", "shallow_depth", "side", "depth"), ("shoulder_press", "incomplete_lockout", "45", "lockout"),
-     ("plank", "hips_sagging", "side", "hip_sag")],
+     ("push_up", "elbows_flared", "front", "elbow_flare"), ("plank", "hips_sagging", "side", "hip_sag")],
 )  # fmt: skip
 def test_injected_fault_is_caught_on_its_reps(exercise, fault, view, check):
     form, truth = _form(exercise, seed=41, view=view, faults=(fault,))

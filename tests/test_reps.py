@@ -77,10 +77,13 @@ def test_partial_rep_is_reported_not_counted():
     seq, truth = generate("squat", seed=6, reps=5, view="side")
     knee = count_reps(seq, "squat").signal
     a, b = truth.rep_bounds[0]
-    top, bottom = knee[a : b + 1].max(), knee[a : b + 1].min()
-    # the first rep's way down until the knee has bent 40 % of its range, then back up, at half speed
-    down = [i for i in range(a, b) if truth.progress[i + 1] >= truth.progress[i] and knee[i] > top - 0.4 * (top - bottom)]
-    down = list(np.repeat(down, 2))
+    bottom = a + int(np.nanargmin(knee[a : b + 1]))
+    top, rng = np.nanmax(knee[a:bottom]), np.nanmax(knee[a:bottom]) - knee[bottom]
+    # the first rep's way down from where the knee starts bending until 40 % of its range, then back
+    # up, at half speed: a dip that turns back early
+    start = max(i for i in range(a, bottom) if knee[i] >= top - 0.05 * rng)
+    stop = min(i for i in range(start, bottom) if knee[i] <= top - 0.4 * rng)
+    down = list(np.repeat(np.arange(start, stop + 1), 2))
     last_end = truth.rep_bounds[-1][1]
     report = count_reps(_insert(seq, last_end + 1, seq.landmarks[down + down[::-1]]), "squat")
     assert report.count == 5

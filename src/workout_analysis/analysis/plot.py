@@ -38,8 +38,8 @@ def plot_timeline(reps: RepReport, path: str | Path, form: Any = None, title: st
     if reps.hold_s is not None:
         ax.text(0.01, 0.95, f"held {reps.hold_s:.1f} s", transform=ax.transAxes, va="top")
     name = display_name(reps.exercise) if reps.exercise else "unknown exercise"
-    head = title or f"{name}: {reps.count} reps" + (f", form {form.score}/100 ({form.view} view)" if form is not None and form.score is not None else "")
-    ax.set_title(head)
+    scored = form is not None and form.score is not None
+    ax.set_title(title or f"{name}: {reps.count} reps" + (f", form {form.score}/100 ({form.view} view)" if scored else ""))
     ax.set_xlabel("time (s)")
     if reps.reps:
         ax.set_ylabel(UNIT_LABEL[reps.reps[0].rom_unit])
