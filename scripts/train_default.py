@@ -1,14 +1,14 @@
-"""Train the embedded default model by the documented recipe (docs/models.md, "The default model").
+"""Train the embedded default model by the documented recipe (docs/results.md, "The default model").
 
-    .venv/bin/python scripts/train_default.py            # CV estimate, then the final fit, into the package
-    .venv/bin/python scripts/train_default.py --folds 0  # final fit only (epochs/temperature from --epochs/-T)
+    .venv/bin/python scripts/train_default.py        # fit, then a leave-sources-out estimate, into the package
+    .venv/bin/python scripts/train_default.py --estimate /work/cache/compare_models.json   # reuse that estimate
 
 Recipe: the real labelled sequences of ../shared/data (the extracted clips of videos/, RepCount-A,
-PushFit; see shared_data.py) plus synthetic sets of every generator class (``workout_analysis.synth``,
-including "no_exercise"). First a leave-sources-out cross-validation over the real data (synthetic data
-joins every fold's training part) measures the recipe and picks the number of epochs and the
-temperature; then one model is trained on all of it for that many epochs, calibrated with that
-temperature, and written to src/workout_analysis/models/default/ with the measured figures.
+PushFit; see shared_data.py) plus 8 synthetic sets of every generator class (``workout_analysis.synth``,
+including "no_exercise"), the TCN of ``TrainConfig.for_model("tcn")`` trained on all of it for its
+full 30 epochs (balanced, freshly augmented windows every epoch). A leave-sources-out
+cross-validation of the same recipe over the real data (synthetic data joins every fold's training
+part) gives the temperature (median of the folds') and the figures stored in the bundle.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from shared_data import real_sequences  # noqa: E402
 
-from workout_analysis.bundle import default_bundle_path, save_bundle  # noqa: E402
+from workout_analysis.bundle import default_bundle_path, load_bundle, save_bundle  # noqa: E402
 from workout_analysis.evaluate import cross_validate  # noqa: E402
 from workout_analysis.fileio import atomic_write_text  # noqa: E402
 from workout_analysis.sequence import PoseSequence  # noqa: E402
@@ -48,10 +47,12 @@ def synthetic_sequences(per_class: int, seed: int = 1000) -> list[PoseSequence]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="tcn", choices=("gru", "tcn"))
-    p.add_argument("--synthetic", type=int, default=12, help="synthetic sets per class (default 12)")
-    p.add_argument("--folds", type=int, default=5, help="leave-sources-out folds for the estimate (0: skip)")
-    p.add_argument("--epochs", type=int, default=30, help="epochs of the final fit when --folds 0")
-    p.add_argument("-T", "--temperature", type=float, default=1.0, help="temperature when --folds 0")
+    p.add_argument("--synthetic", type=int, default=8, help="synthetic sets per class (default 8)")
+    p.add_argument("--folds", type=int, default=3, help="leave-sources-out folds for the estimate")
+    p.add_argument("--estimate", type=Path, help="take the estimate from compare_models.py's JSON (its TCN + "
+                   "synthetic row: the same recipe) instead of running it again")  # fmt: skip
+    p.add_argument("--update-only", action="store_true", help="only calibrate and document an already trained "
+                   "bundle at --output")  # fmt: skip
     p.add_argument("-o", "--output", type=Path, default=default_bundle_path())
     p.add_argument("--report", type=Path, default=Path("/work/cache/default_model_cv.json"),
                    help="where the cross-validation details go (outside the repo)")  # fmt: skip
@@ -63,30 +64,36 @@ def main() -> None:
     synth = synthetic_sequences(args.synthetic)
     print(f"{len(real)} real sequences ({len({s.meta['source'] for s in real})} sources), {len(synth)} synthetic")
     config = TrainConfig.for_model(args.model)
-    estimate: dict = {}
-    if args.folds:
+    if not args.update_only:
+        started = time.perf_counter()
+        bundle, history = fit(real + synth, None, sorted({s.meta["exercise"] for s in real + synth}), config)
+        bundle.metrics = {"training_videos": {"real": len(real), "synthetic": len(synth)},
+                          "train_seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+        save_bundle(bundle, args.output)
+        print(f"wrote {args.output} ({len(bundle.labels)} classes, {history['epochs_run']} epochs); calibrating")
+
+    if args.estimate:  # the same recipe, measured by compare_models.py
+        from compare_models import DEFAULT_ROW
+
+        estimate = json.loads(args.estimate.read_text())[DEFAULT_ROW]
+        if estimate["synthetic"] != len(synth) or estimate["config"]["epochs"] != config.epochs:
+            sys.exit(f"{args.estimate} measured another recipe ({estimate['synthetic']} synthetic sets)")
+    else:
         estimate = cross_validate(real, config, args.folds, extra_train=synth)
         atomic_write_text(args.report, json.dumps(estimate, indent=1) + "\n")
-        epochs = int(np.median([f["best_epoch"] or config.epochs for f in estimate["folds"]]))
-        temperature = float(np.median([f["temperature"] for f in estimate["folds"]]))
-        print(f"leave-sources-out estimate: video accuracy {estimate['video_accuracy']:.1%}, macro-F1 "
-              f"{estimate['video_macro_f1']:.3f}; final fit: {epochs} epochs, temperature {temperature:.2f}")  # fmt: skip
-    else:
-        epochs, temperature = args.epochs, args.temperature
-
-    started = time.perf_counter()
-    final = replace(config, epochs=epochs, temperature=temperature)
-    bundle, history = fit(real + synth, None, sorted({s.meta["exercise"] for s in real + synth}), final)
+    bundle = load_bundle(args.output)
+    bundle.temperature = float(np.median([f["temperature"] for f in estimate["folds"]]))
     keep = ("videos", "video_accuracy", "video_macro_f1", "window_accuracy", "ece_uncalibrated", "ece", "per_class",
             "by_dataset", "n_folds")  # fmt: skip
     bundle.metrics = {
+        **bundle.metrics,
         "estimate": "leave-sources-out cross-validation over the real shared data (synthetic data in training only)",
         **{k: estimate[k] for k in keep if k in estimate},
-        "training_videos": {"real": len(real), "synthetic": len(synth)},
-        "train_seconds": round(time.perf_counter() - started, 1),
+        "best_epochs_in_folds": [f["best_epoch"] for f in estimate["folds"]],
     }
     save_bundle(bundle, args.output)
-    print(f"wrote {args.output} ({len(bundle.labels)} classes, {history['epochs_run']} epochs)")
+    print(f"leave-sources-out estimate: video accuracy {estimate['video_accuracy']:.1%}, macro-F1 "
+          f"{estimate['video_macro_f1']:.3f}; temperature {bundle.temperature:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -118,3 +118,16 @@ def test_embedded_default_bundle_loads_and_knows_the_exercises():
     assert {"squat", "push_up", "bicep_curl", "no_exercise"} <= set(b.labels)
     out = b.predict_windows(toy_sequence("squat", seed=0, seconds=5.0))
     assert len(out) > 0 and np.allclose(out.probs.sum(axis=1), 1, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_default_bundle_names_a_real_clip_through_real_mediapipe():
+    """The whole chain on a real shared clip: MediaPipe -> windows -> the embedded model. The clip is
+    one the default model was trained on (a smoke test of the chain; accuracy is measured in docs/)."""
+    from conftest import shared_path
+
+    from workout_analysis.pose import extract_sequence
+
+    seq = extract_sequence(shared_path("videos", "push_up", "pushfit__correct_correct61.mp4"))
+    probs = load_bundle().predict_windows(seq)
+    assert len(probs) > 0 and probs.labels[int(probs.mean().argmax())] == "push_up"

@@ -96,7 +96,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--features", choices=("raw99", "pose"), help="raw99 (mlp default) or pose (body-centred, "
                    "angles, velocities; gru/tcn default)")  # fmt: skip
     p.add_argument("--canonical", action="store_true", help="turn each pose to face the camera (pose features)")
-    p.add_argument("--epochs", type=int, help="maximum epochs (mlp 80, others 40)")
+    p.add_argument("--epochs", type=int, help="maximum epochs (mlp 80, others 30)")
     p.add_argument("--no-augment", action="store_true", help="train gru/tcn without augmentation")
     p.add_argument("--split", choices=("source", "frame"), default="source", help="source: hold out whole "
                    "sources/videos (honest, default); frame: random frames (leaky, only to show the leak)")  # fmt: skip
@@ -131,6 +131,7 @@ def run_train(args: argparse.Namespace) -> int:
     config = TrainConfig.for_model(args.model, **overrides)
     sequences = load_training_sequences(args.landmarks)
     torch.use_deterministic_algorithms(True)  # a re-run gives the same numbers
+    torch.set_num_threads(1)  # these networks are small: extra threads only wait on each other, badly on a busy CPU
     bundle, metrics, history = train_bundle(sequences, config, progress=not args.quiet, split=args.split)
     out = Path(args.output)
     save_bundle(bundle, out)

@@ -37,7 +37,7 @@ class TrainConfig:
     fps: float = 15.0
     window: int = 30  # frames at ``fps``: 2 s
     hop: int = 5
-    epochs: int = 40
+    epochs: int = 30
     batch_size: int = 64
     lr: float = 1e-3
     step_size: int = 10
