@@ -71,15 +71,16 @@ def test_still_person_is_no_exercise_recognised():
     assert not rec.recognised and rec.exercise == "no_exercise" and runs(rec) == ["no_exercise"]
     assert rec.describe() == "no exercise recognised"
     # A model without that class, unsure among its classes: rejected below min_confidence, not guessed.
-    labels = ["squat", "push_up", "lunge", "plank"]
+    labels = ["squat", "push_up", "lunge", "plank", "deadlift", "bicep_curl", "pull_up", "shrug"]
     rng = np.random.default_rng(1)
-    p = rng.dirichlet(np.full(4, 8.0), size=30)  # every class near 25 %
+    p = rng.dirichlet(np.full(len(labels), 8.0), size=30)  # every class near 12 %
+    assert p.max() < 0.3 and (p.max(axis=1) > DecoderConfig().min_confidence).mean() > 0.3  # argmax would guess
     start = np.arange(30) * HOP
     rec = recognise(Windows(start, start + WINDOW, p, labels))
     assert not rec.recognised and rec.to_dict()["segments"][0]["exercise"] == "no_exercise"
     # The same model, sure of itself, is believed.
     rec = recognise(windows(["plank"] * 30, labels=labels))
-    assert rec.exercise == "plank" and rec.confidence > 0.6
+    assert rec.exercise == "plank" and rec.confidence > 0.4
 
 
 def test_time_without_windows_is_no_exercise():
