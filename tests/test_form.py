@@ -131,3 +131,20 @@ def test_plot_timeline_writes_a_png(tmp_path):
     out = plot_timeline(reps, tmp_path / "timeline.png", assess_form(seq, "squat", reps))
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
     assert [p.name for p in tmp_path.iterdir()] == ["timeline.png"]  # no temporary file left behind
+
+
+def test_live_form_matches_offline_form():
+    from workout_analysis.analysis.form import LiveForm
+    from workout_analysis.analysis.reps import RepCounter
+
+    seq, _ = generate("squat", seed=41, reps=8, view="side", faults=("shallow_depth",))
+    offline = assess_form(seq, "squat", count_reps(seq, "squat"))
+    counter = RepCounter("squat", seq.fps, aspect=seq.meta["width"] / seq.meta["height"])
+    live_form, live = LiveForm("squat"), []
+    for landmarks, t in zip(seq.landmarks, seq.timestamps):
+        live += [live_form.check(counter, rep) for rep in counter.update(landmarks, t)]
+    live += [live_form.check(counter, rep) for rep in counter.finish()]
+    assert live_form.view == offline.view == "side"
+    issues = lambda reps: [(r.index, sorted(i.check for i in r.issues)) for r in reps]  # noqa: E731
+    assert issues(live) == issues(offline.reps) and any(r.issues for r in live)
+    assert LiveForm("jumping_jack").check(counter, counter.reps[0]) is None  # no checks for it

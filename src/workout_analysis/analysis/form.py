@@ -14,6 +14,7 @@ in a push-up, full lockout) widened by the landmark noise measured on synthetic 
 from __future__ import annotations
 
 import warnings
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,8 +24,8 @@ import numpy as np
 from ..exercises import HOLDS, display_name
 from ..features import ANGLE_NAMES, joint_angles, metric_xyz, mid, torso_size
 from ..sequence import LANDMARK_INDEX, PoseSequence
-from .reps import Rep, RepReport
-from .view import detect_view, near_side
+from .reps import Rep, RepCounter, RepReport
+from .view import detect_view, near_side, view_of
 
 _L = LANDMARK_INDEX
 _A = {name: i for i, name in enumerate(ANGLE_NAMES)}
@@ -476,10 +477,52 @@ def assess_form(seq: PoseSequence, exercise: str | None, reps: RepReport) -> For
         sl = slice(rep.start_frame, rep.end_frame + 1)
         data = RepData(points[sl], angles[sl], rep.bottom_frame - rep.start_frame, rep, side, view, set_rom, thigh,
                        angles[in_reps])  # fmt: skip
-        with warnings.catch_warnings():  # a frame without a pose measures as NaN, and no check fires on NaN
-            warnings.simplefilter("ignore", RuntimeWarning)
-            issues = [issue for c in runnable if (issue := c.test(data)) is not None]
-        if any(i.check in RANGE_CHECKS for i in issues):  # one cause, one message: "go lower" says it all
-            issues = [i for i in issues if i.check != "rom"]
-        out.append(RepForm(rep.index, _score(issues), issues, rep.start_s, rep.end_s))
+        out.append(_check(runnable, data))
     return FormReport(exercise, view, out, sorted({c.name for c in runnable}), skipped, _summary(exercise, out, skipped))
+
+
+def _check(runnable: list[Check], data: RepData) -> RepForm:
+    """Run the checks on one rep and score it."""
+    with warnings.catch_warnings():  # a frame without a pose measures as NaN, and no check fires on NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        issues = [issue for c in runnable if (issue := c.test(data)) is not None]
+    if any(i.check in RANGE_CHECKS for i in issues):  # one cause, one message: "go lower" says it all
+        issues = [i for i in issues if i.check != "rom"]
+    rep = data.rep
+    return RepForm(rep.index, _score(issues), issues, rep.start_s, rep.end_s)
+
+
+class LiveForm:
+    """Live form checks: each rep a :class:`reps.RepCounter` reports, checked from the counter's buffer.
+
+    The same checks as :func:`assess_form`; the view comes from the buffered frames (up to the counter's
+    window) and the set-relative checks compare with the last ``history`` reps. Memory is bounded.
+
+        counter, live_form = RepCounter("squat", fps=30), LiveForm("squat")
+        for t, landmarks in frames:
+            for rep in counter.update(landmarks, t):
+                checked = live_form.check(counter, rep)   # RepForm, or None for an exercise without checks
+    """
+
+    def __init__(self, exercise: str, history: int = 10) -> None:
+        self.exercise = exercise
+        self.view: str | None = None
+        self._roms: deque[float] = deque(maxlen=history)
+        self._angles: deque[np.ndarray] = deque(maxlen=history)
+
+    def check(self, counter: RepCounter, rep: Rep) -> RepForm | None:
+        """Check a rep just reported by ``counter`` (its frames must still be in the counter's buffer)."""
+        if self.exercise not in CHECKS:
+            return None
+        first, points = counter.buffered()
+        a, b = rep.start_frame - first, rep.end_frame - first
+        if a < 0 or b >= len(points):
+            return None
+        self.view = view_of(points)
+        angles = joint_angles(points[..., :2])
+        self._roms.append(rep.rom)
+        self._angles.append(angles[a : b + 1])
+        runnable = [c for c in CHECKS[self.exercise] if self.view in c.views]
+        data = RepData(points[a : b + 1], angles[a : b + 1], rep.bottom_frame - rep.start_frame, rep, near_side(points),
+                       self.view, float(np.percentile(self._roms, 90)), _thigh_length(points), np.concatenate(self._angles))  # fmt: skip
+        return _check(runnable, data)

@@ -379,6 +379,11 @@ class RepCounter:
     def count(self) -> int:
         return len(self.reps)
 
+    def buffered(self) -> tuple[int, np.ndarray]:
+        """(frame number of the first, (n, 33, 3) aspect-corrected landmarks) of the frames in the buffer:
+        the last ``window_s`` seconds, for live form checks of the reps just reported."""
+        return self._n - len(self._points), np.stack(self._points) if self._points else np.empty((0, 33, 3))
+
     @property
     def delay_s(self) -> float:
         """How long after a rep ends it is reported (once warmed up)."""

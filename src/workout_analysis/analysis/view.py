@@ -42,7 +42,12 @@ def view_cues(points: np.ndarray) -> tuple[float, float]:
 
 def detect_view(seq: PoseSequence) -> str:
     """'front', 'side' or 'angled' for the whole sequence ('angled' when there is no pose to judge)."""
-    yaw, width = view_cues(metric_xyz(seq))
+    return view_of(metric_xyz(seq))
+
+
+def view_of(points: np.ndarray) -> str:
+    """The view of (T, 33, 3) aspect-corrected landmarks (see :func:`detect_view`)."""
+    yaw, width = view_cues(points)
     if not np.isfinite(yaw):
         return "angled"
     if yaw >= SIDE_MIN_YAW or width < SIDE_WIDTH:
