@@ -44,6 +44,26 @@ def pushup_npy(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow
+def test_video_json_has_the_schema():
+    video = shared_path(*CLIP)
+    proc = workout(video, "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)  # stdout is pure JSON: the progress bar went to stderr
+    assert TOP_KEYS <= set(out)
+    assert out["input"] == str(video) and out["frames"] == 82 and out["fps"] == 25.0
+    assert out["frames_with_pose"] >= 70  # one person, in view throughout
+    assert out["model"]["classes"] == len(out["probabilities"]) and out["exercise"] in out["probabilities"]
+    assert sum(out["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+    seg = out["segments"]
+    assert seg[0]["start_s"] == 0.0 and seg[-1]["end_s"] == pytest.approx(out["duration_s"], abs=0.05)
+    assert all(a["end_s"] == b["start_s"] for a, b in zip(seg, seg[1:]))  # no gaps, in order
+    if out["recognised"]:
+        assert 0 < out["confidence"] <= 1 and out["reps"]["exercise"] == out["exercise"]
+    else:
+        assert out["reps"] is None and out["form"] is None
+
+
 def test_landmark_file_text_report(pushup_npy):
     proc = workout(pushup_npy, "--fps", "30")
     assert proc.returncode == 0, proc.stderr
