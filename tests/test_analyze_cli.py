@@ -73,6 +73,27 @@ def test_landmark_file_text_report(pushup_npy):
     assert "Repetitions:" in text
 
 
+def test_parquet_table_needs_a_video_id(pushup_npy, tmp_path):
+    import pandas as pd
+
+    from workout_analysis.sequence import IMAGE_COLUMNS, TABLE_META_COLUMNS
+
+    landmarks = np.load(pushup_npy)
+    rows = []
+    for video in ("push_up/a", "push_up/b"):
+        meta = pd.DataFrame({"video_id": video, "exercise": "push_up", "source": "someone", "path": f"{video}.mp4",
+                             "frame": np.arange(len(landmarks)), "timestamp": np.arange(len(landmarks)) / 30.0,
+                             "fps": 30.0, "has_pose": True})  # fmt: skip
+        rows.append(pd.concat([meta, pd.DataFrame(landmarks.reshape(len(landmarks), -1), columns=IMAGE_COLUMNS)], axis=1))
+    table = tmp_path / "landmarks.parquet"
+    pd.concat(rows)[[*TABLE_META_COLUMNS, *IMAGE_COLUMNS]].to_parquet(table)
+    assert_one_line_error(workout(table, "--exercise", "push_up"), 2, str(table), "--video-id", "push_up/a")
+    proc = workout(table, "--video-id", "push_up/b", "--exercise", "push_up", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["input"] == f"{table} (video push_up/b)" and out["frames"] == len(landmarks)
+
+
 def test_given_exercise_skips_recognition(pushup_npy):
     proc = workout(pushup_npy, "--exercise", "push-up", "--json")
     assert proc.returncode == 0, proc.stderr

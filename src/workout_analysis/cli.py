@@ -209,7 +209,8 @@ def run_analyze(args: argparse.Namespace) -> int:
         with tqdm(total=total, unit="frame", desc="finding the pose", file=sys.stderr, leave=False) as bar:
             seq = extract_sequence(path, stride=args.stride, progress=bar.update)
     config = DecoderConfig() if args.min_confidence is None else DecoderConfig(min_confidence=args.min_confidence)
-    result = analyze(seq, model, exercise, config)
+    name = str(path) if args.video_id is None else f"{path} (video {args.video_id})"
+    result = analyze(seq, model, exercise, config, name=name)
     if args.plot and result.reps is None:
         print(f"workout: warning: {args.plot} not drawn: no exercise recognised, so no reps to plot", file=sys.stderr)
     elif args.plot:
