@@ -154,7 +154,8 @@ def analyze(
     else:
         if with_pose / seq.fps < MIN_RECOGNISE_S:
             raise WorkoutError(f"{source}: too short to recognise an exercise: {with_pose} frames with a pose "
-                               f"({with_pose / seq.fps:.2f} s), needs {MIN_RECOGNISE_S:g} s (or name it with --exercise)")  # fmt: skip
+                               f"({with_pose / seq.fps:.2f} s), needs {MIN_RECOGNISE_S:g} s "
+                               "(or name it with --exercise)")  # fmt: skip
         from ..bundle import ModelBundle, load_bundle
 
         bundle = model if isinstance(model, ModelBundle) else load_bundle(model)
