@@ -41,14 +41,6 @@ def _pair(values: np.ndarray, name: str) -> np.ndarray:
     return np.nanmean(np.stack([values[:, _A[f"left_{name}"]], values[:, _A[f"right_{name}"]]]), axis=0)
 
 
-def _arm_spread(points: np.ndarray) -> np.ndarray:
-    return np.abs(points[:, _L["left_wrist"], 0] - points[:, _L["right_wrist"], 0])
-
-
-def _leg_spread(points: np.ndarray) -> np.ndarray:
-    return np.abs(points[:, _L["left_ankle"], 0] - points[:, _L["right_ankle"], 0])
-
-
 def signal_values(points: np.ndarray, name: str, scale: float | np.ndarray | None = None) -> np.ndarray:
     """(T,) values of the named signal from (T, 33, >=2) aspect-corrected landmarks.
 
@@ -85,13 +77,9 @@ def signal_values(points: np.ndarray, name: str, scale: float | np.ndarray | Non
         if name == "shrug_height":  # shoulders towards the ears
             return (_y(points, "left_ear", "right_ear") - _y(points, "left_shoulder", "right_shoulder")) / scale
         if name == "arm_spread":
-            return _arm_spread(points) / scale
+            return np.abs(points[:, _L["left_wrist"], 0] - points[:, _L["right_wrist"], 0]) / scale
         if name == "leg_spread":
-            return _leg_spread(points) / scale
-        if name == "leg_side":  # left minus right knee height: one cycle per left+right stride or kick
-            return (points[:, _L["right_knee"], 1] - points[:, _L["left_knee"], 1]) / scale
-        if name == "twist":  # hands to one side of the hips and back
-            return (mid(points, "left_wrist", "right_wrist")[:, 0] - mid(points, "left_hip", "right_hip")[:, 0]) / scale
+            return np.abs(points[:, _L["left_ankle"], 0] - points[:, _L["right_ankle"], 0]) / scale
         if name == "twist_abs":  # hands away from the midline to either side: one peak per twist
             return np.abs(mid(points, "left_wrist", "right_wrist")[:, 0] - mid(points, "left_hip", "right_hip")[:, 0]) / scale
     raise ValueError(f"unknown signal {name!r}")
