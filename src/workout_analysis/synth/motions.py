@@ -37,6 +37,10 @@ class Ctx:
         """Per-frame strength (0..1) of a form fault; zeros where it is not injected."""
         return self.fault.get(name, np.zeros_like(self.p))
 
+    def first(self) -> Ctx:
+        """The first frame alone, drawing from the same generator (for a posture to anchor to)."""
+        return Ctx(self.body, self.rng, self.p[:1], self.t[:1], self.side[:1])
+
     def u(self, low: float, high: float) -> float:
         return float(self.rng.uniform(low, high))
 
@@ -376,7 +380,7 @@ def push_up(c: Ctx) -> Pose:
     pose = prone_body(c, top + (bottom - top) * c.p, sag, knee=c.u(0, 20))
     grip = c.u(0.55, 0.85) * b.shoulder_width
     flare = c.w("elbows_flared")
-    first = prone_body(c, np.full(1, top), 0.0)  # hands stay where the shoulders were at the top
+    first = prone_body(c.first(), np.full(1, top), 0.0)  # hands stay where the shoulders were at the top
     for side in SIDES:
         sg = SIDE_SIGN[side]
         hand = shoulder_pos(b, first, side)[0] * [1, 0, 1] + [sg * (grip - b.shoulder_width / 2), 0.03, c.u(-0.02, 0.08)]
@@ -405,7 +409,7 @@ def mountain_climber(c: Ctx) -> Pose:
     b, p = c.body, c.p
     incline = np.degrees(np.arcsin(b.arm * 0.9 / (b.leg + b.trunk + 0.05)))
     pose = prone_body(c, np.full_like(p, incline), -3 * p)
-    first = prone_body(c, np.full(1, incline), 0.0)
+    first = prone_body(c.first(), np.full(1, incline), 0.0)
     for side in SIDES:
         sg = SIDE_SIGN[side]
         hand = shoulder_pos(b, first, side)[0] * [1, 0, 1] + [0, 0.03, 0.02]
