@@ -62,3 +62,19 @@ def test_text_file_is_not_a_landmark_file(tmp_path):
     path.write_text("hello")
     with pytest.raises(WorkoutError, match="not a readable landmark file"):
         load_sequence(path)
+
+
+def test_atomic_write_gives_ordinary_permissions_and_leaves_nothing_on_failure(tmp_path):
+    import os
+    import stat
+
+    from workout_analysis.fileio import atomic_path, atomic_write_text
+
+    atomic_write_text(tmp_path / "a.json", "{}")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "a.json").stat().st_mode) == 0o666 & ~mask
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "b.json") as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash mid-write")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
