@@ -60,8 +60,8 @@ def test_video_json_has_the_schema():
     assert all(a["end_s"] == b["start_s"] for a, b in zip(seg, seg[1:]))  # no gaps, in order
     if out["recognised"]:
         assert 0 < out["confidence"] <= 1 and out["reps"]["exercise"] == out["exercise"]
-    else:
-        assert out["reps"] is None and out["form"] is None
+    else:  # repeated movement is still counted, by the class-agnostic fallback; form needs an exercise
+        assert out["reps"]["method"] == "fallback" and out["form"] is None
 
 
 def test_landmark_file_text_report(pushup_npy):
@@ -169,3 +169,13 @@ def test_python_api_matches_the_cli(pushup_npy):
     result = analyze(seq, exercise="push_up")
     proc = workout(pushup_npy, "--exercise", "push_up", "--json")
     assert json.loads(proc.stdout)["reps"] == result.to_dict()["reps"]
+
+
+def test_unrecognised_movement_is_counted_by_the_fallback(pushup_npy):
+    from workout_analysis.analysis.classify import DecoderConfig
+
+    seq = from_flat(np.load(pushup_npy), fps=30.0)
+    result = analyze(seq, config=DecoderConfig(min_confidence=1.0))  # nothing is sure enough: all rejected
+    assert not result.recognition.recognised and result.form is None
+    assert result.reps.method == "fallback" and result.reps.count >= 1
+    assert "Repeated movements (counted from the whole pose):" in result.to_text()

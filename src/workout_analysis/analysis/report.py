@@ -90,7 +90,8 @@ def _reps_lines(reps: Any, form: Any) -> list[str]:
     if reps.count == 0:
         return ["No repetitions counted" + (f" ({'; '.join(reps.notes)})." if reps.notes else ".")]
     tempo = np.mean([r.duration_s for r in reps.reps])
-    lines = [f"Repetitions: {reps.count}, {tempo:.1f} s each on average."]
+    what = "Repetitions" if reps.exercise else "Repeated movements (counted from the whole pose)"
+    lines = [f"{what}: {reps.count}, {tempo:.1f} s each on average."]
     checked = {r.index: r for r in form.reps} if form is not None else {}
     unit = {"deg": "°", "torso": " torso lengths"}
     for r in reps.reps:
@@ -162,23 +163,32 @@ def analyze(
         recognition = recognise(bundle.predict_windows(seq), config, start_s, end_s, bundle.hop / bundle.fps)
         used = {"kind": bundle.kind, "classes": len(bundle.labels)}
     result = Analysis(source, len(seq), with_pose, seq.fps, end_s - start_s, recognition, used)
-    if reps and recognition.recognised:
+    if reps:
         result.reps, result.form = _reps_and_form(seq, recognition)
     return result
 
 
 def _reps_and_form(seq: PoseSequence, recognition: Recognition) -> tuple[Any, Any]:
-    """Reps and form of the main exercise, over the time decoded as it."""
+    """Reps and form of the main exercise; without one, repeated movement of the whole pose, no form.
+
+    A video of one exercise is counted whole: its stretches decoded as "no exercise" are mostly rest,
+    which the counter skips anyway, or unusual reps the model did not name, which it should count
+    (measured on RepCount-A in docs/reps.md). Only a video of several exercises is cut to the span of
+    the main one.
+    """
     from .form import assess_form
     from .reps import count_reps
 
-    part = _span(seq, recognition)
+    if not recognition.recognised:
+        return count_reps(seq, None), None
+    exercises = {s.exercise for s in recognition.segments if s.exercise != NO_EXERCISE}
+    part = seq if len(exercises) == 1 else _span(seq, recognition)
     reps = count_reps(part, recognition.exercise)
     return reps, assess_form(part, recognition.exercise, reps)
 
 
 def _span(seq: PoseSequence, recognition: Recognition) -> PoseSequence:
-    """The frames from the first to the last segment of the main exercise (all of them when given)."""
+    """The frames from the first to the last segment of the main exercise."""
     mine = [s for s in recognition.segments if s.exercise == recognition.exercise]
     keep = (seq.timestamps >= mine[0].start_s - 1e-6) & (seq.timestamps < mine[-1].end_s + 1e-6)
     index = np.flatnonzero(keep)
