@@ -347,6 +347,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("workout: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`workout analyze x | head`): nothing left to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 141
 
 
 if __name__ == "__main__":
