@@ -9,7 +9,9 @@ every class is a chain of ``K`` sub-states so that no segment is shorter than ``
 probability (when the model knows that class) or ``min_confidence``, whichever is higher: a window
 whose best class is less likely than ``min_confidence`` is rejected (Chow's rule), and the decoder
 then smooths rejections exactly as it smooths classes. A person standing still is therefore not
-forced into the nearest exercise.
+forced into the nearest exercise. Time for which the model gave no window (nobody in the frame, or
+too few frames with a pose) is filled with empty windows that only "no exercise" can explain, so a
+set is never stretched across it.
 
 :class:`StreamingRecognizer` runs the same decoder one window at a time for a live camera. It keeps
 only the windows whose state is still undecided: once every surviving Viterbi path passes through
