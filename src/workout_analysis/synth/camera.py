@@ -9,7 +9,7 @@ landmarks, short dropouts (frames without a pose) and the occasional left/right 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -23,6 +23,7 @@ _L = LANDMARK_INDEX
 Z_GAIN = 3.0  # MediaPipe's image z runs about 3x the x scale on the shared clips (p90 |z| / torso 2.6)
 _EXTREMITY = [_L[n] for n in _L if any(k in n for k in ("wrist", "pinky", "index", "thumb", "ankle", "heel", "foot"))]
 _FACE = list(range(11))
+_UPPER = _L["right_hip"] + 1  # landmarks 0-24: face, arms, shoulders, hips
 _LIMB_PARTS = ("elbow", "wrist", "pinky", "index", "thumb", "knee", "ankle", "heel", "foot")
 # MediaPipe stays sure of the face, shoulders and hips even in profile; only limbs lose visibility.
 _LEFT = [i for n, i in _L.items() if n.startswith("left") and any(k in n for k in _LIMB_PARTS)]
@@ -37,7 +38,8 @@ _LEGS = [i for n, i in _L.items() if any(k in n for k in ("knee", "ankle", "heel
 class Camera:
     """A pinhole camera: ``azimuth``/``elevation`` in degrees around the person, ``distance`` metres from the
     body's centre, ``focal`` in pixels, the frame's ``width`` x ``height`` and where the body's centre lands
-    in it (``centre_x``, ``centre_y`` as fractions), ``roll`` degrees of camera tilt."""
+    in it (``centre_x``, ``centre_y`` as fractions), ``roll`` degrees of camera tilt; ``cropped``: framed on
+    the upper body with the legs below the frame."""
 
     view: str
     azimuth: float
@@ -49,13 +51,18 @@ class Camera:
     centre_x: float
     centre_y: float
     roll: float
+    cropped: bool = False  # framed on the upper body, the legs below the frame
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def sample_camera(rng: np.random.Generator, view: str, points: np.ndarray) -> Camera:
-    """A camera for ``view`` that frames the body ``points`` (T, 33, 3) over the whole sequence."""
+def sample_camera(rng: np.random.Generator, view: str, points: np.ndarray, crop_ok: bool = False) -> Camera:
+    """A camera for ``view`` that frames the body ``points`` (T, 33, 3) over the whole sequence.
+
+    crop_ok: the legs take no part, so 30 % of the time the camera frames the upper body only (as
+    many arm-exercise clips do) and the legs fall below the frame.
+    """
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; choose from {', '.join(VIEWS)}")
     side = rng.choice([-1.0, 1.0])
@@ -77,8 +84,15 @@ def sample_camera(rng: np.random.Generator, view: str, points: np.ndarray) -> Ca
     room_x = max(0.0, 0.5 - fill * 0.5)
     centre_x = 0.5 + rng.uniform(-1, 1) * room_x * 0.8
     centre_y = 0.5 + rng.uniform(-1, 1) * max(0.0, 0.5 - fill * 0.5) * 0.8 + (0.12 if fill > 1 else 0.0)
-    return Camera(view, azimuth, float(elevation), distance, float(focal), int(width), int(height), float(centre_x),
-                  float(centre_y), float(rng.normal(0, 1.5)))  # fmt: skip
+    cam = Camera(view, azimuth, float(elevation), distance, float(focal), int(width), int(height), float(centre_x),
+                 float(centre_y), float(rng.normal(0, 1.5)))  # fmt: skip
+    if crop_ok and rng.random() < 0.3:  # drawn last: the other draws stay as they were
+        upper = (points[:, :_UPPER].reshape(-1, 3) - centre) @ rot.T
+        fill = rng.uniform(0.75, 0.95)
+        distance = max(focal * (np.ptp(upper[:, 0]) + 0.1) / (fill * width), focal * (np.ptp(upper[:, 1]) + 0.1) / (fill * height))
+        cam = replace(cam, distance=float(max(distance + np.ptp(upper[:, 2]) / 2, 0.8)),
+                      centre_y=float(0.5 + rng.uniform(0.0, 0.04)), cropped=True)  # fmt: skip
+    return cam
 
 
 def _rotation(azimuth: float, elevation: float, roll: float) -> np.ndarray:
@@ -108,9 +122,11 @@ def project(points: np.ndarray, cam: Camera) -> tuple[np.ndarray, np.ndarray]:
     image = np.empty_like(cam_pts)
     image[..., 0] = cam.focal * cam_pts[..., 0] / depth / cam.width
     image[..., 1] = cam.focal * cam_pts[..., 1] / depth / cam.height
-    # Put the middle of the body's extent over the whole sequence where the camera aims.
+    # Put the middle of the body's extent over the whole sequence (the upper body's when cropped)
+    # where the camera aims.
+    framed = image[:, :_UPPER] if cam.cropped else image
     for axis, target in ((0, cam.centre_x), (1, cam.centre_y)):
-        low, high = np.percentile(image[..., axis], [1, 99])
+        low, high = np.percentile(framed[..., axis], [1, 99])
         image[..., axis] += target - (low + high) / 2
     hip_depth = (cam_pts[:, _L["left_hip"], 2] + cam_pts[:, _L["right_hip"], 2])[:, None] / 2
     image[..., 2] = Z_GAIN * (cam_pts[..., 2] - hip_depth) * cam.focal / hip_depth / cam.width
@@ -161,6 +177,8 @@ def detector_noise(rng: np.random.Generator, image: np.ndarray, world: np.ndarra
             image[sl] = image[sl][:, MIRROR_INDEX]
             world[sl] = world[sl][:, MIRROR_INDEX]
             events["swaps"].append([sl.start, sl.stop - 1])
+    if cam.cropped:
+        _guess_legs(image)
     landmarks = np.concatenate([image, vis[..., None]], axis=-1).astype(np.float32)
     world = world.astype(np.float32)
     if level > 0 and rng.random() < 0.6:  # the detector loses the person for a few frames
@@ -177,6 +195,16 @@ def detector_noise(rng: np.random.Generator, image: np.ndarray, world: np.ndarra
     legs = landmarks[:, _LEGS, 3] - doubt * (1 + 0.3 * _correlated(rng, (t, 1), 0.95))
     landmarks[:, _LEGS, 3] = np.clip(legs, 0.01, 1.0)
     return landmarks, world, events
+
+
+def _guess_legs(image: np.ndarray) -> None:
+    """Legs below the frame, as MediaPipe guesses them: squeezed up toward the hips so the ankles land just
+    inside the frame's bottom edge (they look short and bent). Changes ``image`` in place."""
+    for side in ("left", "right"):
+        hip, ankle = image[:, _L[f"{side}_hip"], 1], image[:, _L[f"{side}_ankle"], 1]
+        factor = np.clip((0.97 - hip) / np.maximum(ankle - hip, 1e-6), 0.3, 1.0)[:, None]
+        legs = [_L[f"{side}_{n}"] for n in ("knee", "ankle", "heel", "foot_index")]
+        image[:, legs, 1] = hip[:, None] + (image[:, legs, 1] - hip[:, None]) * factor
 
 
 def _occlusion(world: np.ndarray) -> np.ndarray:

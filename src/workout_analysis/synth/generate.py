@@ -149,7 +149,7 @@ def generate(
     points = assemble(body, pose)
 
     view = view or str(r_cam.choice(motion.views, p=_view_weights(len(motion.views))))
-    cam = sample_camera(r_cam, view, points)
+    cam = sample_camera(r_cam, view, points, crop_ok=motion.arms_only)
     image, world = project(points, cam)
     landmarks, world, events = detector_noise(r_noise, image, world, cam, noise)
 

@@ -867,7 +867,8 @@ class Motion:
     tempo: seconds per repetition (low, high); views: camera positions it is usually filmed from;
     faults: form faults it can show; alternating: sides take turns, each side's move is one repetition;
     lockout_at_start: the start posture is the locked-out one (incomplete lockout = not returning fully);
-    hold: a static hold (no repetitions); setup: the set starts by moving from standing into position.
+    hold: a static hold (no repetitions); setup: the set starts by moving from standing into position;
+    arms_only: the legs take no part, so clips often frame the upper body only.
     """
 
     build: Callable[[Ctx], Pose]
@@ -878,6 +879,7 @@ class Motion:
     lockout_at_start: bool = False
     hold: bool = False
     setup: bool = False
+    arms_only: bool = False
 
 
 _S, _F, _45 = "side", "front", "45"
@@ -894,17 +896,17 @@ MOTIONS: dict[str, Motion] = {
     "push_up": Motion(push_up, (1.2, 2.5), (_S, _45, _F), ("hips_sagging", "hips_piked", "elbows_flared", "incomplete_lockout", "partial_range"), lockout_at_start=True),
     "plank": Motion(plank, (20.0, 40.0), (_S, _45), ("hips_sagging", "hips_piked"), hold=True),
     "mountain_climber": Motion(mountain_climber, (0.5, 0.9), (_S, _45), ("partial_range",), alternating=True),
-    "bicep_curl": Motion(bicep_curl, (1.8, 3.0), (_F, _45, _S), ("swinging", "partial_range"), setup=True),
-    "hammer_curl": Motion(hammer_curl, (1.8, 3.0), (_F, _45, _S), ("swinging", "partial_range"), setup=True),
-    "lateral_raise": Motion(lateral_raise, (1.8, 3.0), (_F, _45), ("partial_range",), setup=True),
-    "front_raise": Motion(front_raise, (1.8, 3.0), (_S, _45, _F), ("partial_range",), setup=True),
-    "shoulder_press": Motion(shoulder_press, (1.8, 3.0), (_F, _45, _S), ("incomplete_lockout", "partial_range"), setup=True),
-    "tricep_pushdown": Motion(tricep_pushdown, (1.5, 2.5), (_S, _45), ("incomplete_lockout", "partial_range")),
-    "tricep_extension": Motion(tricep_extension, (1.8, 3.0), (_S, _45, _F), ("partial_range",), setup=True),
+    "bicep_curl": Motion(bicep_curl, (1.8, 3.0), (_F, _45, _S), ("swinging", "partial_range"), setup=True, arms_only=True),
+    "hammer_curl": Motion(hammer_curl, (1.8, 3.0), (_F, _45, _S), ("swinging", "partial_range"), setup=True, arms_only=True),
+    "lateral_raise": Motion(lateral_raise, (1.8, 3.0), (_F, _45), ("partial_range",), setup=True, arms_only=True),
+    "front_raise": Motion(front_raise, (1.8, 3.0), (_S, _45, _F), ("partial_range",), setup=True, arms_only=True),
+    "shoulder_press": Motion(shoulder_press, (1.8, 3.0), (_F, _45, _S), ("incomplete_lockout", "partial_range"), setup=True, arms_only=True),
+    "tricep_pushdown": Motion(tricep_pushdown, (1.5, 2.5), (_S, _45), ("incomplete_lockout", "partial_range"), arms_only=True),
+    "tricep_extension": Motion(tricep_extension, (1.8, 3.0), (_S, _45, _F), ("partial_range",), setup=True, arms_only=True),
     "tricep_dips": Motion(tricep_dips, (1.8, 3.0), (_S, _45), ("incomplete_lockout", "partial_range"), lockout_at_start=True),
     "pull_up": Motion(pull_up, (2.0, 3.5), (_F, _S, _45), ("incomplete_lockout", "partial_range"), lockout_at_start=True),
     "lat_pulldown": Motion(lat_pulldown, (2.0, 3.0), (_S, _45, _F), ("partial_range",)),
-    "chest_fly": Motion(chest_fly, (2.0, 3.0), (_F, _45, _S), ("partial_range",)),
+    "chest_fly": Motion(chest_fly, (2.0, 3.0), (_F, _45, _S), ("partial_range",), arms_only=True),
     "t_bar_row": Motion(t_bar_row, (1.8, 2.8), (_S, _45), ("partial_range",)),
     "barbell_row": Motion(barbell_row, (1.8, 2.8), (_S, _45), ("partial_range",)),
     "dumbbell_row": Motion(dumbbell_row, (1.8, 2.8), (_S, _45), ("partial_range",)),
@@ -915,9 +917,9 @@ MOTIONS: dict[str, Motion] = {
     "crunch": Motion(crunch, (1.2, 2.2), (_S, _45), ("partial_range",)),
     "russian_twist": Motion(russian_twist, (0.9, 1.6), (_45, _S, _F), ("partial_range",), alternating=True),
     "jumping_jack": Motion(jumping_jack, (0.8, 1.3), (_F, _45), ("partial_range",)),
-    "upright_row": Motion(upright_row, (1.8, 2.8), (_F, _45), ("partial_range",), setup=True),
-    "shrug": Motion(shrug, (1.5, 2.5), (_F, _45, _S), ("partial_range",), setup=True),
-    "face_pull": Motion(face_pull, (1.8, 2.8), (_S, _45), ("partial_range",)),
+    "upright_row": Motion(upright_row, (1.8, 2.8), (_F, _45), ("partial_range",), setup=True, arms_only=True),
+    "shrug": Motion(shrug, (1.5, 2.5), (_F, _45, _S), ("partial_range",), setup=True, arms_only=True),
+    "face_pull": Motion(face_pull, (1.8, 2.8), (_S, _45), ("partial_range",), arms_only=True),
     "seated_row": Motion(seated_row, (2.0, 3.0), (_S, _45), ("partial_range",)),
     "side_leg_raise": Motion(side_leg_raise, (1.5, 2.5), (_F, _45), ("partial_range",), alternating=True),
     "superman": Motion(superman, (2.0, 3.5), (_S, _45), ("partial_range",)),
