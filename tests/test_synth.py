@@ -176,3 +176,16 @@ def test_real_sequences_have_no_ground_truth():
     seq, _ = generate("squat", seed=1, reps=1)
     seq.meta.pop("truth")
     assert GroundTruth.from_sequence(seq) is None
+
+
+def test_arm_exercises_are_sometimes_framed_on_the_upper_body():
+    cropped = [generate("bicep_curl", seed=s, reps=2, noise=0.0) for s in range(12)]
+    cropped = [(seq, t) for seq, t in cropped if t.camera["cropped"]]
+    assert 1 <= len(cropped) <= 9  # about 30 %
+    for seq, _ in cropped:
+        y = seq.landmarks[..., 1]
+        hips = y[:, [LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]]]
+        ankles = y[:, [LANDMARK_INDEX["left_ankle"], LANDMARK_INDEX["right_ankle"]]]
+        assert 0.0 < y[:, 0].min() and hips.max() < 0.97  # head and hips in the frame
+        assert ankles.max() <= 0.97 + 1e-6  # legs guessed inside the bottom edge, as MediaPipe does
+    assert not any(generate("squat", seed=s, reps=1)[1].camera["cropped"] for s in range(12))
