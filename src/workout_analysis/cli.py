@@ -323,6 +323,94 @@ def run_render(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- live -----------------------------------------------------------------------------------------
+
+
+def add_live(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "live",
+        help="real-time: exercise, reps and form tips as they happen, from a camera or a video",
+        description="Watch a camera (or a video file treated as live) and report events as they happen: "
+        "exercise recognised or changed, each rep with its form score and tips, time held, person lost or "
+        "found; a summary at the end (also on Ctrl-C). Event schema: docs/live.md.",
+    )
+    p.add_argument("source", nargs="?", default="0", metavar="SOURCE",
+                   help="camera index (default 0) or a video file")  # fmt: skip
+    p.add_argument("--exercise", metavar="NAME", help="skip recognition: the exercise is NAME (e.g. squat)")
+    p.add_argument("--model", metavar="DIR", help="model bundle directory (default: the embedded model)")
+    p.add_argument("--json", action="store_true", help="one JSON object per event per line on stdout")
+    p.add_argument("--output", metavar="MP4", help="write the frames with skeleton, exercise, count and last tip")
+    p.add_argument("--show", action="store_true", help="show the annotated frames in a window (needs a display)")
+    p.add_argument("--realtime", action="store_true",
+                   help="pace a video file at its own frame rate, dropping frames when processing falls behind")  # fmt: skip
+    p.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds of stream")
+    p.set_defaults(func=run_live)
+
+
+def run_live(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    from .analysis.report import check_exercise
+    from .live import LiveSession, live_frames
+    from .video import VideoReader
+
+    if args.max_seconds is not None and not args.max_seconds > 0:
+        raise WorkoutError(f"--max-seconds must be positive, got {args.max_seconds}")
+    if args.show and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise WorkoutError("--show: no display to show a window on (DISPLAY is not set); use --output instead")
+    exercise = None if args.exercise is None else check_exercise(args.exercise)
+
+    def say(event: dict | str) -> None:
+        print(json.dumps(event) if args.json else event, flush=True)
+
+    with VideoReader(args.source) as reader:
+        session = LiveSession(args.model, exercise, reader.fps, reader.width, reader.height)
+        with session:
+            frames = _live_annotated(session, live_frames(reader, args.realtime, args.max_seconds), say, args)
+            if args.output:
+                from .render import write_video
+
+                write_video(frames, args.output, reader.fps)
+            else:
+                for _ in frames:
+                    pass
+            summary = session.finish()
+    for event in summary.events:
+        say(event.to_dict() if args.json else event.to_text())
+    say(summary.to_dict() if args.json else summary.to_text())
+    return 0
+
+
+def _live_annotated(session, frames, say, args):  # type: ignore[no-untyped-def]
+    """Push each frame through the session, say its events, yield it annotated (when it will be seen)."""
+    import cv2
+
+    from .render import draw_skeleton, put_text
+
+    draw = bool(args.output or args.show)
+    try:
+        for frame in frames:
+            for event in session.push_frame(frame.rgb, frame.timestamp):
+                say(event.to_dict() if args.json else event.to_text())
+            if not draw:
+                yield None
+                continue
+            bgr = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR)
+            draw_skeleton(bgr, session.landmarks, thickness=max(2, bgr.shape[0] // 240))
+            put_text(bgr, session.overlay())
+            if args.show:
+                try:
+                    cv2.imshow("workout live", bgr)
+                    if cv2.waitKey(1) & 0xFF in (27, ord("q")):
+                        return
+                except cv2.error:
+                    raise WorkoutError("--show: this OpenCV build cannot open a window; use --output instead") from None
+            yield bgr
+    except KeyboardInterrupt:  # Ctrl-C ends the stream; the summary still comes
+        return
+
+
 # --------------------------------------------------------------------------------------------------
 
 
@@ -332,7 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (add_analyze, add_extract, add_train, add_synth, add_render):
+    for add in (add_analyze, add_extract, add_train, add_synth, add_render, add_live):
         add(sub)
     return parser
 
