@@ -112,3 +112,9 @@ def test_original_csv_trains_too(tmp_path):
     pd.concat(rows).to_csv(path, index=False)
     seqs = load_training_sequences(path)
     assert [s.meta["exercise"] for s in seqs] == ["arm_raise", "squat"]  # consecutive rows of a label: one run
+
+
+def test_without_keep_best_training_runs_every_epoch_despite_patience():
+    config = TrainConfig.for_model("tcn", **{**FAST, "epochs": 3}, patience=1, keep_best=False)
+    _, history = fit(toy_sequences(2), toy_sequences(1, seed=60), ["arm_raise", "squat"], config, progress=False)
+    assert history["epochs_run"] == 3 and len(history["val_loss"]) == 3

@@ -43,6 +43,7 @@ class TrainConfig:
     step_size: int = 10
     gamma: float = 0.5
     patience: int = 8
+    keep_best: bool = True  # keep the epoch with the lowest validation loss; False: train all epochs, keep the last
     val_fraction: float = 0.2
     seed: int = 0
     sampling: str = "balanced"  # "balanced": windows_per_class per class per epoch; "all": every window
@@ -241,10 +242,11 @@ def fit(train: list[PoseSequence], val: list[PoseSequence] | None, labels: list[
             history["best_epoch"] = epoch + 1
         else:
             waited += 1
-            if waited >= config.patience:
+            if waited >= config.patience and config.keep_best:
                 break
     if val:
-        model.load_state_dict(best)
+        if config.keep_best:
+            model.load_state_dict(best)
         model.eval()
         bundle.temperature = fit_temperature(bundle.logits(xv), yv)
     else:
