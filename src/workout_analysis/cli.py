@@ -360,6 +360,10 @@ def run_live(args: argparse.Namespace) -> int:
     if args.show and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise WorkoutError("--show: no display to show a window on (DISPLAY is not set); use --output instead")
     exercise = None if args.exercise is None else check_exercise(args.exercise)
+    if exercise is None:
+        import torch
+
+        torch.set_num_threads(1)  # the model sees one window at a time: more threads only contend with the pose
 
     def say(event: dict | str) -> None:
         print(json.dumps(event) if args.json else event, flush=True)

@@ -194,14 +194,14 @@ class LiveSession:
         self.last_t, self.landmarks = t, landmarks
         events = self._presence(landmarks, t)
         self.history.append((landmarks, t))
-        if self.recognizer is not None:
-            seen = self.recognizer.seen
-            self.recognizer.push(landmarks, t)
-            if self.recognizer.seen != seen:  # new windows: the verdict may have moved
-                events += self._follow(self.recognizer.result(t + 1 / self.fps), t)
         if self.counter is not None:
             events += self._count(self.counter.update(landmarks, t), t)
             events += self._hold(t)
+        if self.recognizer is not None:
+            seen = self.recognizer.seen
+            self.recognizer.push(landmarks, t)
+            if self.recognizer.seen != seen:  # new windows: the verdict may have moved (a switch replays this frame too)
+                events += self._follow(self.recognizer.result(t + 1 / self.fps), t)
         return events
 
     def finish(self) -> LiveSummary:

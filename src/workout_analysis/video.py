@@ -65,7 +65,15 @@ class VideoReader:
         self.name = f"camera {int(source)}" if self.camera else str(source)
         if self.path is not None:
             _check_file(self.path)
-        self._cap = cv2.VideoCapture(int(source) if self.camera else str(self.path))
+        if self.camera:  # a missing camera is logged by OpenCV at ERROR level; our one line says it
+            level = cv2.getLogLevel()
+            cv2.setLogLevel(0)  # 0: silent
+            try:
+                self._cap = cv2.VideoCapture(int(source))
+            finally:
+                cv2.setLogLevel(level)
+        else:
+            self._cap = cv2.VideoCapture(str(self.path))
         if not self._cap.isOpened():
             self._cap.release()
             problem = "is not a readable video (unknown format, truncated or corrupt)"

@@ -1,0 +1,153 @@
+"""`workout live` and LiveSession: real MediaPipe on a real shared clip (skipped without it), the Python API
+on real landmark sequences, and bad sources."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import shared_path
+
+from workout_analysis.analysis.report import analyze
+from workout_analysis.bundle import load_bundle
+from workout_analysis.live import LOST_AFTER_S, LiveSession
+from workout_analysis.sequence import PoseSequence
+
+CLIP = ("videos", "push_up", "pushfit__correct_correct103.mp4")  # 5 s, 150 frames at 29.97 fps, one person
+EVENT_KEYS = {
+    "exercise": {"event", "t", "exercise", "previous", "confidence"},
+    "rep": {"event", "t", "exercise", "index", "start_s", "end_s", "duration_s", "score", "issues"},
+    "hold": {"event", "t", "exercise", "hold_s"},
+    "person_lost": {"event", "t"},
+    "person_found": {"event", "t"},
+}
+
+
+def workout(*args: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "workout_analysis.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def events_of(proc: subprocess.CompletedProcess) -> list[dict]:
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    events = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert events[-1]["event"] == "summary"
+    for e in events[:-1]:
+        assert set(e) == EVENT_KEYS[e["event"]], e
+    times = [e["t"] for e in events[:-1]]
+    assert times == sorted(times)
+    return events
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    import torch
+
+    torch.set_num_threads(1)  # one window at a time: more threads only fight over the 2 cores
+    return load_bundle()
+
+
+def pushup(key: str) -> PoseSequence:
+    with np.load(shared_path("landmarks", "pushfit", "pushups_form.npz"), allow_pickle=False) as data:
+        array = data[key].astype(np.float32)
+    return PoseSequence(array, 30.0, np.arange(len(array)) / 30.0, None, {})
+
+
+def run_session(seq: PoseSequence, session: LiveSession) -> tuple[list, object]:
+    events = []
+    for landmarks, t in zip(seq.landmarks, seq.timestamps):
+        events += session.push_landmarks(landmarks, t)
+    return events, session.finish()
+
+
+@pytest.mark.slow
+def test_live_on_a_clip_agrees_with_analyze():
+    """Live and offline see the same MediaPipe landmarks (VIDEO mode, same frames in order), the streaming
+    recogniser equals the offline decoder after the last frame, and a clip shorter than the live buffer is
+    counted from all its frames: exercise, probabilities and reps agree exactly. Form scores may not: live,
+    a rep is compared only with the reps before it."""
+    video = shared_path(*CLIP)
+    live = events_of(workout("live", video, "--json"))
+    offline = json.loads(workout("analyze", video, "--json").stdout)
+    summary = live[-1]
+    assert summary["frames"] == offline["frames"] == 150
+    assert summary["frames_with_pose"] == offline["frames_with_pose"]
+    assert summary["exercise"] == offline["exercise"] == "push_up"
+    for name, p in offline["probabilities"].items():
+        assert summary["probabilities"][name] == pytest.approx(p, abs=2e-4)
+    assert summary["rep_count"] == offline["reps"]["count"] >= 1
+    assert [(r["start_s"], r["end_s"]) for r in summary["reps"]] == [(r["start_s"], r["end_s"]) for r in offline["reps"]["reps"]]
+    assert [e["exercise"] for e in live if e["event"] == "exercise"] == ["push_up"]
+    assert sum(e["event"] == "rep" for e in live) == summary["rep_count"]  # every rep was announced
+
+
+@pytest.mark.slow
+def test_given_exercise_and_annotated_output(tmp_path):
+    import cv2
+
+    out = tmp_path / "annotated.mp4"
+    proc = workout("live", shared_path(*CLIP), "--exercise", "Push-Up", "--output", out, "--json")
+    events = events_of(proc)
+    assert not [e for e in events if e["event"] == "exercise"]  # given, not recognised
+    assert events[-1]["given"] and events[-1]["counted_as"] == "push_up"
+    cap = cv2.VideoCapture(str(out))
+    assert cap.isOpened() and int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 150
+    ok, frame = cap.read()
+    assert ok and frame.shape[:2] == (540, 960)
+    cap.release()
+    assert [p.name for p in tmp_path.iterdir()] == ["annotated.mp4"]  # no temporary left behind
+
+
+@pytest.mark.parametrize("args,words", [
+    (("97",), ["camera 97", "cannot be opened"]),
+    (("no_such.mp4",), ["no_such.mp4", "no such file"]),
+    (("0", "--max-seconds", "-1"), ["--max-seconds"]),
+    (("0", "--exercise", "yoga"), ["unknown exercise"]),
+])  # fmt: skip
+def test_bad_source_is_one_line(args, words):
+    proc = workout("live", *args)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("workout: error: ")
+    assert all(w in lines[0] for w in words)
+
+
+def test_session_on_landmarks_matches_analyze(bundle):
+    """18 s of real push-ups: reps are announced while the set goes on, about the counter's delay after
+    each ends, and the final reps are those of analyze()."""
+    seq = pushup("correct/correct111")
+    events, summary = run_session(seq, LiveSession(bundle, fps=30.0))
+    offline = analyze(seq, bundle)
+    assert summary.recognition.exercise == offline.recognition.exercise == "push_up"
+    assert [(r["start_s"], r["end_s"]) for r in summary.reps] == [(round(r.start_s, 2), round(r.end_s, 2)) for r in offline.reps.reps]
+    reps = [e for e in events if e.kind == "rep"]
+    assert len(reps) >= offline.reps.count - 2  # all but the last ones come before the end of the stream
+    assert [e.data["index"] for e in reps + summary.events] == list(range(1, offline.reps.count + 1))
+    late = [e.t - e.data["end_s"] for e in reps if e.t > 11]  # after the 10 s warm-up: steady delay
+    assert late and max(late) < 3.0
+
+
+def test_person_lost_and_found(bundle):
+    seq = pushup("correct/correct103")
+    gap = slice(60, 60 + int(2 * LOST_AFTER_S * 30))
+    seq.landmarks[gap] = np.nan
+    events, summary = run_session(seq, LiveSession(bundle, exercise="push_up", fps=30.0))
+    kinds = [(e.kind, round(e.t, 2)) for e in events if e.kind.startswith("person")]
+    assert kinds == [("person_lost", round(seq.timestamps[59] + LOST_AFTER_S, 2)), ("person_found", round(seq.timestamps[gap.stop], 2))]
+    assert summary.frames_with_pose == len(seq) - (gap.stop - gap.start)
+
+
+def test_memory_is_bounded(bundle):
+    """A long stream: the replay buffer stays at its size, and so do the recogniser's pending windows."""
+    seq = pushup("correct/correct111")
+    session = LiveSession(bundle, fps=30.0, window_s=5.0)
+    for i in range(2):  # 37 s of stream
+        for landmarks, t in zip(seq.landmarks, seq.timestamps + i * 18.4):
+            session.push_landmarks(landmarks, t)
+    assert len(session.history) == 150 and session.frames == 2 * len(seq)
+    assert len(session.recognizer.pending) < 50
+    assert session.finish().recognition.exercise == "push_up"
