@@ -151,3 +151,19 @@ def test_memory_is_bounded(bundle):
     assert len(session.history) == 150 and session.frames == 2 * len(seq)
     assert len(session.recognizer.pending) < 50
     assert session.finish().recognition.exercise == "push_up"
+
+
+def test_ctrl_c_ends_with_the_summary():
+    """A file paced in real time, interrupted after the first event: exit 0, the summary of what was seen."""
+    import signal
+
+    proc = subprocess.Popen([sys.executable, "-m", "workout_analysis.cli", "live", str(shared_path(*CLIP)),
+                             "--realtime", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    first = json.loads(proc.stdout.readline())
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "Traceback" not in err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert first["event"] == "exercise" and summary["event"] == "summary"
+    assert first["t"] <= summary["duration_s"] < 5.0  # stopped part-way, after the frames the event needed
+    assert summary["frames"] > 0.3 * summary["duration_s"] * 29.97  # drops only when behind (loose: CI load varies)

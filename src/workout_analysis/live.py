@@ -316,15 +316,17 @@ def live_frames(reader: Any, realtime: bool = False, max_seconds: float | None =
     """
     import time
 
-    clock = time.monotonic()
+    clock: float | None = None  # started once the first frame is done: setting up the pose model is not lag
     for frame in reader:
-        now = time.monotonic() - clock
+        now = 0.0 if clock is None else time.monotonic() - clock
         if reader.camera:
             frame = Frame(frame.index, now, frame.rgb)
-        elif realtime:
+        elif realtime and clock is not None:
             if now > frame.timestamp + 1 / reader.fps:  # behind: this frame is gone
                 continue
             time.sleep(max(0.0, frame.timestamp - now))
         if max_seconds is not None and frame.timestamp >= max_seconds:
             return
         yield frame
+        if clock is None:
+            clock = time.monotonic() - frame.timestamp
