@@ -104,6 +104,7 @@ def test_given_exercise_and_annotated_output(tmp_path):
 @pytest.mark.parametrize("args,words", [
     (("97",), ["camera 97", "cannot be opened"]),
     (("no_such.mp4",), ["no_such.mp4", "no such file"]),
+    (("rtsp://127.0.0.1:9/none",), ["rtsp://127.0.0.1:9/none", "cannot be opened"]),
     (("0", "--max-seconds", "-1"), ["--max-seconds"]),
     (("0", "--exercise", "yoga"), ["unknown exercise"]),
 ])  # fmt: skip

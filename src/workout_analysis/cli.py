@@ -335,7 +335,7 @@ def add_live(sub: argparse._SubParsersAction) -> None:
         "found; a summary at the end (also on Ctrl-C). Event schema: docs/live.md.",
     )
     p.add_argument("source", nargs="?", default="0", metavar="SOURCE",
-                   help="camera index (default 0) or a video file")  # fmt: skip
+                   help="camera index (default 0), a video file, or a stream URL (rtsp://, http://)")  # fmt: skip
     p.add_argument("--exercise", metavar="NAME", help="skip recognition: the exercise is NAME (e.g. squat)")
     p.add_argument("--model", metavar="DIR", help="model bundle directory (default: the embedded model)")
     p.add_argument("--json", action="store_true", help="one JSON object per event per line on stdout")

@@ -310,7 +310,7 @@ class LiveSession:
 def live_frames(reader: Any, realtime: bool = False, max_seconds: float | None = None) -> Iterator[Frame]:
     """Frames of an opened :class:`video.VideoReader` as a live source gives them.
 
-    A camera's frames are stamped with the wall clock. A file is paced at its own frame rate with
+    A camera's (or stream URL's) frames are stamped with the wall clock. A file is paced at its own frame rate with
     ``realtime``: a frame whose time has already passed when it is decoded is dropped, as a camera
     drops the frames a slow reader misses. Stops after ``max_seconds`` of stream time.
     """
@@ -319,7 +319,7 @@ def live_frames(reader: Any, realtime: bool = False, max_seconds: float | None =
     clock: float | None = None  # started once the first frame is done: setting up the pose model is not lag
     for frame in reader:
         now = 0.0 if clock is None else time.monotonic() - clock
-        if reader.camera:
+        if reader.camera or reader.url:  # live already: its own pace, stamped by the wall clock
             frame = Frame(frame.index, now, frame.rgb)
         elif realtime and clock is not None:
             if now > frame.timestamp + 1 / reader.fps:  # behind: this frame is gone

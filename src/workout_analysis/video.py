@@ -61,7 +61,8 @@ class VideoReader:
             raise WorkoutError(f"stride must be 1 or more, got {stride}")
         self.stride = stride
         self.camera = isinstance(source, int) or (isinstance(source, str) and source.isdigit())
-        self.path = None if self.camera else Path(source)
+        self.url = not self.camera and "://" in str(source)  # a network stream (rtsp://, http://): no file checks
+        self.path = None if self.camera or self.url else Path(source)
         self.name = f"camera {int(source)}" if self.camera else str(source)
         if self.path is not None:
             _check_file(self.path)
@@ -73,11 +74,11 @@ class VideoReader:
             finally:
                 cv2.setLogLevel(level)
         else:
-            self._cap = cv2.VideoCapture(str(self.path))
+            self._cap = cv2.VideoCapture(str(source) if self.url else str(self.path))
         if not self._cap.isOpened():
             self._cap.release()
             problem = "is not a readable video (unknown format, truncated or corrupt)"
-            raise WorkoutError(f"{self.name}: {'cannot be opened' if self.camera else problem}")
+            raise WorkoutError(f"{self.name}: {'cannot be opened' if self.camera or self.url else problem}")
         ok, first = self._cap.read()
         if not ok or first is None:
             self._cap.release()
@@ -87,7 +88,7 @@ class VideoReader:
         fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps_guessed = not (np.isfinite(fps) and SANE_FPS[0] <= fps <= SANE_FPS[1])
         self.fps = DEFAULT_FPS if self.fps_guessed else fps
-        self.frame_count = 0 if self.camera else max(int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 1)
+        self.frame_count = 0 if self.camera or self.url else max(int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 1)
         self.decoded = 0
         self.truncated = False
 
