@@ -349,7 +349,6 @@ def add_live(sub: argparse._SubParsersAction) -> None:
 
 def run_live(args: argparse.Namespace) -> int:
     import json
-    import os
 
     from .analysis.report import check_exercise
     from .live import LiveSession, live_frames
@@ -357,8 +356,9 @@ def run_live(args: argparse.Namespace) -> int:
 
     if args.max_seconds is not None and not args.max_seconds > 0:
         raise WorkoutError(f"--max-seconds must be positive, got {args.max_seconds}")
-    if args.show and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise WorkoutError("--show: no display to show a window on (DISPLAY is not set); use --output instead")
+    if args.show and not _can_show_window():
+        raise WorkoutError("--show: no window can be opened here (no display, or OpenCV without GUI support); "
+                           "use --output instead")  # fmt: skip
     exercise = None if args.exercise is None else check_exercise(args.exercise)
     if exercise is None:
         import torch
@@ -384,6 +384,17 @@ def run_live(args: argparse.Namespace) -> int:
         say(event.to_dict() if args.json else event.to_text())
     say(summary.to_dict() if args.json else summary.to_text())
     return 0
+
+
+def _can_show_window() -> bool:
+    """Try a window in a child process: Qt aborts the whole process when the display cannot be reached."""
+    import os
+    import subprocess
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    probe = "import cv2; cv2.namedWindow('probe'); cv2.waitKey(1); cv2.destroyAllWindows()"
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=30).returncode == 0
 
 
 def _live_annotated(session, frames, say, args):  # type: ignore[no-untyped-def]
