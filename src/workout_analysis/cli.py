@@ -22,6 +22,7 @@ Typical use:
   workout extract videos/ -o landmarks.parquet   pose landmarks of a folder of class sub-folders
   workout train landmarks.parquet -o my_model    train a model bundle on such a table
   workout synth --exercise squat -o squat.npz    synthetic landmark sequence with ground truth
+  workout live                             camera 0: exercise, reps and form tips as they happen
 """
 
 
