@@ -173,6 +173,12 @@ class LiveSession:
     def hold_s(self) -> float | None:
         return None if self.counter is None else self.counter.hold_s
 
+    def overlay(self) -> list[str]:
+        """Lines to draw on the current frame: exercise, count (or time held), last message."""
+        name = "recognising..." if self.exercise is None else display_name(self.exercise)
+        count = f"held {self.hold_s:.0f} s" if self.exercise in HOLDS and self.hold_s is not None else f"reps {self.rep_count}"
+        return [f"{name} | {count}"] + ([self.last_message] if self.last_message else [])
+
     def push_frame(self, rgb: np.ndarray, t: float) -> list[Event]:
         """One RGB frame (H, W, 3) uint8 at ``t`` seconds: pose, then :meth:`push_landmarks`."""
         from .pose import PoseEstimator
@@ -257,7 +263,7 @@ class LiveSession:
         mine = [s for s in recognition.segments if s.exercise == recognition.exercise]
         event = Event("exercise", t, {"exercise": recognition.exercise, "previous": previous,
                                       "confidence": None if recognition.confidence is None else round(recognition.confidence, 4)})  # fmt: skip
-        self.last_message = event.to_text().split("] ", 1)[1]
+        self._said(event)
         # A change replays only the new exercise's stretch; the first verdict replays everything kept.
         since = mine[-1].start_s if previous is not None and mine else None
         return [event] + self._switch(recognition.exercise, t, since)
@@ -287,7 +293,7 @@ class LiveSession:
             event = Event("rep", t, {"exercise": self.exercise, "index": rep.index, "start_s": round(rep.start_s, 2),
                                      "end_s": round(rep.end_s, 2), "duration_s": round(rep.duration_s, 2),
                                      "score": score, "issues": issues})  # fmt: skip
-            self.last_message = event.to_text().split("] ", 1)[1]
+            self._said(event)
             events.append(event)
         return events
 
@@ -297,14 +303,12 @@ class LiveSession:
             return []
         self._next_hold = (held // HOLD_EVERY_S + 1) * HOLD_EVERY_S
         event = Event("hold", t, {"exercise": self.exercise, "hold_s": round(held, 1)})
-        self.last_message = event.to_text().split("] ", 1)[1]
+        self._said(event)
         return [event]
 
-    def overlay(self) -> list[str]:
-        """Lines to draw on the current frame: exercise, count (or time held), last message."""
-        name = "recognising..." if self.exercise is None else display_name(self.exercise)
-        count = f"held {self.hold_s:.0f} s" if self.exercise in HOLDS and self.hold_s is not None else f"reps {self.rep_count}"
-        return [f"{name} | {count}"] + ([self.last_message] if self.last_message else [])
+    def _said(self, event: Event) -> None:
+        """Keep the event's words (without its time) for the overlay."""
+        self.last_message = event.to_text().split("] ", 1)[1]
 
 
 def live_frames(reader: Any, realtime: bool = False, max_seconds: float | None = None) -> Iterator[Frame]:
