@@ -97,7 +97,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--features", choices=("raw99", "pose"), help="raw99 (mlp default) or pose (body-centred, "
                    "angles, velocities; gru/tcn default)")  # fmt: skip
     p.add_argument("--canonical", action="store_true", help="turn each pose to face the camera (pose features)")
-    p.add_argument("--epochs", type=int, help="maximum epochs (mlp 80, others 30)")
+    p.add_argument("--epochs", type=int, help="epochs (mlp: at most 80, early stopping; others: 30, the last kept)")
     p.add_argument("--no-augment", action="store_true", help="train gru/tcn without augmentation")
     p.add_argument("--split", choices=("source", "frame"), default="source", help="source: hold out whole "
                    "sources/videos (honest, default); frame: random frames (leaky, only to show the leak)")  # fmt: skip
