@@ -124,8 +124,11 @@ def test_session_on_landmarks_matches_analyze(bundle):
     """18 s of real push-ups: reps are announced while the set goes on, about the counter's delay after
     each ends, and the final reps are those of analyze()."""
     seq = pushup("correct/correct111")
-    events, summary = run_session(seq, LiveSession(bundle, fps=30.0))
+    session = LiveSession(bundle, fps=30.0)
+    events, summary = run_session(seq, session)
     offline = analyze(seq, bundle)
+    lines = session.overlay()
+    assert lines[0] == f"push up | reps {offline.reps.count}" and all(line.isascii() for line in lines)
     assert summary.recognition.exercise == offline.recognition.exercise == "push_up"
     assert [(r["start_s"], r["end_s"]) for r in summary.reps] == [(round(r.start_s, 2), round(r.end_s, 2)) for r in offline.reps.reps]
     reps = [e for e in events if e.kind == "rep"]

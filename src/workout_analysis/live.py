@@ -173,11 +173,15 @@ class LiveSession:
     def hold_s(self) -> float | None:
         return None if self.counter is None else self.counter.hold_s
 
-    def overlay(self) -> list[str]:
-        """Lines to draw on the current frame: exercise, count (or time held), last message."""
+    def overlay(self, width: int = 48) -> list[str]:
+        """Lines to draw on the current frame: exercise, count (or time held), then the last message,
+        one tip a line, wrapped at ``width`` characters, in ASCII (OpenCV's fonts have no degree sign)."""
+        import textwrap
+
         name = "recognising..." if self.exercise is None else display_name(self.exercise)
         count = f"held {self.hold_s:.0f} s" if self.exercise in HOLDS and self.hold_s is not None else f"reps {self.rep_count}"
-        return [f"{name} | {count}"] + ([self.last_message] if self.last_message else [])
+        words = self.last_message.replace("°", " deg").replace(" - ", "; ").split("; ")
+        return [f"{name} | {count}"] + [line for part in words if part for line in textwrap.wrap(part, width)]
 
     def push_frame(self, rgb: np.ndarray, t: float) -> list[Event]:
         """One RGB frame (H, W, 3) uint8 at ``t`` seconds: pose, then :meth:`push_landmarks`."""
