@@ -9,7 +9,12 @@ and the rest (model windows, streaming decoder, rep counter, form checks), and p
             over, reps wait for it)
 On a machine shared with other jobs the figures move with the load: the load average is printed too.
 
+With ``--agreement TABLE`` (a landmark table from `workout extract`), it instead feeds every video's
+landmarks to a LiveSession and to analyze() and prints how often they agree on the exercise and the
+rep count (no MediaPipe: both see the same landmarks).
+
 Usage: .venv/bin/python benchmarks/live_latency.py [--videos ../shared/data/videos] [--clips FILE ...]
+       .venv/bin/python benchmarks/live_latency.py --agreement /work/cache/shared_videos.parquet
 """
 
 from __future__ import annotations
@@ -73,13 +78,52 @@ def run_clip(path: Path, bundle) -> dict:  # type: ignore[no-untyped-def]
             "exercise": summary.recognition.exercise}  # fmt: skip
 
 
+def agreement(table: Path, bundle) -> None:  # type: ignore[no-untyped-def]
+    """Live vs offline on every sequence of a landmark table."""
+    import pandas as pd
+    from tqdm import tqdm
+
+    from workout_analysis.analysis.report import analyze
+    from workout_analysis.sequence import sequences_from_table
+
+    same_exercise = same_count = off_by_one = n = 0
+    diffs = []
+    for seq in tqdm(sequences_from_table(pd.read_parquet(table)), unit="video"):
+        if not seq.has_pose.any():
+            continue
+        session = LiveSession(bundle, fps=seq.fps, width=seq.meta.get("width"), height=seq.meta.get("height"))
+        for landmarks, t in zip(seq.landmarks, seq.timestamps):
+            session.push_landmarks(landmarks, t)
+        live = session.finish()
+        try:
+            offline = analyze(seq, bundle)
+        except Exception:  # too short to recognise: analyze refuses, live says no exercise
+            continue
+        n += 1
+        live_count = round(live.hold_s, 1) if live.hold_s is not None else len(live.reps)
+        off_count = round(offline.reps.hold_s, 1) if offline.reps.hold_s is not None else offline.reps.count
+        same_exercise += live.recognition.exercise == offline.recognition.exercise
+        same_count += live_count == off_count
+        off_by_one += abs(live_count - off_count) <= 1
+        if live_count != off_count:
+            diffs.append(f"{seq.meta.get('video_id')}: live {live_count} vs analyze {off_count} "
+                         f"({len(offline.recognition.segments)} segments, {len(seq) / seq.fps:.0f} s)")  # fmt: skip
+    print(f"{n} videos: same exercise {same_exercise}/{n}, same rep count (or time held) {same_count}/{n}, "
+          f"within one {off_by_one}/{n}")  # fmt: skip
+    print("\n".join(diffs))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--videos", type=Path, default=ROOT.parent / "shared" / "data" / "videos")
     parser.add_argument("--clips", nargs="+", default=list(CLIPS), help="paths under --videos")
+    parser.add_argument("--agreement", type=Path, metavar="TABLE", help="live vs analyze on a landmark table")
     args = parser.parse_args()
     torch.set_num_threads(1)  # as `workout live` does
     bundle = load_bundle()
+    if args.agreement:
+        agreement(args.agreement, bundle)
+        return
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     rows = [run_clip(args.videos / c, bundle) for c in args.clips]
     ms = lambda x, q: f"{1000 * np.percentile(x, q):6.1f}"  # noqa: E731
