@@ -148,3 +148,22 @@ def test_live_form_matches_offline_form():
     issues = lambda reps: [(r.index, sorted(i.check for i in r.issues)) for r in reps]  # noqa: E731
     assert issues(live) == issues(offline.reps) and any(r.issues for r in live)
     assert LiveForm("jumping_jack").check(counter, counter.reps[0]) is None  # no checks for it
+
+
+def test_trunk_swing_does_not_wrap_around_when_the_trunk_points_down():
+    import numpy as np
+
+    from workout_analysis.analysis.form import _trunk_swing
+    from workout_analysis.sequence import LANDMARK_INDEX as L
+
+    # Upside down (shoulders below hips, as when hanging or lying head-down), rocking ±4° about straight down.
+    points = np.zeros((20, 33, 3))
+    lean = np.radians(180 + 4 * np.sin(np.linspace(0, 2 * np.pi, 20)))
+    for side in ("left", "right"):
+        points[:, L[f"{side}_hip"], :2] = 0.0
+        points[:, L[f"{side}_shoulder"], 0] = np.sin(lean)
+        points[:, L[f"{side}_shoulder"], 1] = -np.cos(lean)
+
+    from types import SimpleNamespace
+
+    assert 6 < _trunk_swing(SimpleNamespace(points=points)) < 9

@@ -193,13 +193,17 @@ def _trunk_swing(d: RepData) -> float:
     Signed (forward and back are different directions), so rocking through upright counts in full.
     """
     spine = mid(d.points, "left_shoulder", "right_shoulder")[:, :2] - mid(d.points, "left_hip", "right_hip")[:, :2]
-    lean = np.degrees(np.arctan2(spine[:, 0], -spine[:, 1]))
-    return float(np.nanpercentile(lean, 95) - np.nanpercentile(lean, 5))
+    lean = np.arctan2(spine[:, 0], -spine[:, 1])
+    # Measured from the rep's mean direction, so a lean near ±180° (lying, a flipped detection) does not wrap to 300°+.
+    mean_dir = np.arctan2(np.nanmean(np.sin(lean)), np.nanmean(np.cos(lean)))
+    relative = np.degrees(np.angle(np.exp(1j * (lean - mean_dir))))
+    return float(np.nanpercentile(relative, 95) - np.nanpercentile(relative, 5))
 
 
 # --- checks -----------------------------------------------------------------------------------------
 
 _ALL = ("front", "side", "angled")
+_FILMED_FROM = {"front": "from the front", "side": "from the side", "angled": "at an angle"}
 _SIDEISH = ("side", "angled")
 
 
@@ -454,7 +458,7 @@ def assess_form(seq: PoseSequence, exercise: str | None, reps: RepReport) -> For
         return FormReport(exercise, view, [], [], {"all": f"no form checks for {name} yet"}, f"form not checked for {name}")
     checks = CHECKS[exercise]
     runnable = [c for c in checks if view in c.views]
-    skipped = {c.name: f"needs a {' or '.join(c.views)} view; this video is filmed from the {view}"
+    skipped = {c.name: f"needs a {' or '.join(c.views)} view; this video is filmed {_FILMED_FROM[view]}"
                for c in checks if view not in c.views and c.name not in {r.name for r in runnable}}  # fmt: skip
     angles = joint_angles(points[..., :2])
     rep_list = list(reps.reps)
