@@ -54,7 +54,7 @@ def test_extract_sequence_finds_a_plausible_pose(squat) -> None:
 
 def test_stride_keeps_every_nth_frame_with_source_times(squat) -> None:
     seq = extract_sequence(shared_path(*CLIP), stride=4)
-    assert len(seq) == 7 and seq.meta["stride"] == 4
+    assert len(seq) == 7 and seq.meta["stride"] == 4 and seq.fps == 25.0 / 4
     assert np.allclose(seq.timestamps, np.arange(0, 26, 4) / 25.0)
     assert seq.has_pose.all()
     # Same frames as the full run, so nearly the same landmarks (tracking history differs a little).

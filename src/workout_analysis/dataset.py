@@ -224,7 +224,7 @@ def sequence_rows(seq: PoseSequence, item: VideoItem, stride: int) -> pd.DataFra
         "path": [str(item.path)] * n,
         "frame": np.arange(n, dtype=np.int64) * stride,
         "timestamp": seq.timestamps.astype(np.float64),
-        "fps": np.full(n, seq.fps, np.float64),
+        "fps": np.full(n, seq.fps * stride, np.float64),  # the video's rate: timestamp = frame / fps
         "has_pose": seq.has_pose,
     }
     columns.update(zip(IMAGE_COLUMNS, seq.landmarks.reshape(n, -1).T))

@@ -240,13 +240,15 @@ def extract_sequence(
 
     ``progress`` is told the number of frames done every few frames. The sequence's meta holds source,
     width, height, stride, frame_count (from the header), fps_guessed and, when decoding stopped early,
-    ``truncated`` (a one-line description). Frame ``i`` of the sequence is frame ``i * stride`` of the video.
+    ``truncated`` (a one-line description). Frame ``i`` of the sequence is frame ``i * stride`` of the video,
+    and its fps is the video's divided by ``stride``.
     """
     with VideoReader(video, stride) as reader, PoseEstimator(**options) as estimator:  # type: ignore[arg-type]
         meta = {"source": str(video), "width": reader.width, "height": reader.height, "stride": stride,
                 "frame_count": reader.frame_count, "fps_guessed": reader.fps_guessed}  # fmt: skip
         frames = reader if progress is None else _counted(reader, progress)
-        seq = estimator.estimate(frames, reader.fps, meta)
+        # The sequence's fps is its own sample rate, so that code timing reps by fps agrees with the timestamps.
+        seq = estimator.estimate(frames, reader.fps / stride, meta)
         if reader.truncated:
             seq.meta["truncated"] = reader.describe_truncation()
     return seq

@@ -188,7 +188,10 @@ def sequences_from_table(table: Any) -> list[PoseSequence]:
                 "path": str(first["path"])}  # fmt: skip
         # Frame size and the like, which `workout extract` keeps in the table's metadata (not in columns).
         meta.update(table.attrs.get("videos", {}).get(str(video_id), {}))
-        sequences.append(PoseSequence(landmarks, float(first["fps"]), rows["timestamp"].to_numpy(), world, meta))
+        # The table's fps is the video's; a table extracted with a stride samples every step-th frame.
+        step = int(np.median(np.diff(rows["frame"].to_numpy()))) if len(rows) > 1 else 1
+        fps = float(first["fps"]) / max(step, 1)
+        sequences.append(PoseSequence(landmarks, fps, rows["timestamp"].to_numpy(), world, meta))
     return sequences
 
 
