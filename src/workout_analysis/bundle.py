@@ -29,9 +29,11 @@ from .features import (
     Resampler,
     coverage,
     fill_gaps,
+    frame_aspect,
     metric_points,
     resample_index,
     take_windows,
+    undo_aspect,
     window_features,
     window_starts,
 )
@@ -134,7 +136,7 @@ class WindowStream:
 
     def __init__(self, bundle: ModelBundle, width: float | None = None, height: float | None = None) -> None:
         self.bundle = bundle
-        self.aspect = float(width) / float(height) if width and height else 1.0
+        self.aspect = frame_aspect(width, height)
         self.resampler = Resampler(bundle.fps)
         self.buffer: deque[np.ndarray] = deque(maxlen=bundle.window)
         self.count = 0  # resampled frames so far
@@ -143,7 +145,7 @@ class WindowStream:
     def push(self, landmarks: np.ndarray, timestamp: float) -> WindowProbs | None:
         """Feed one frame (33, 4) image landmarks (all NaN: no pose); returns new windows or None."""
         frame = np.array(landmarks, dtype=np.float32).reshape(NUM_LANDMARKS, 4)
-        frame[:, [0, 2]] *= self.aspect  # as metric_xyz does
+        undo_aspect(frame, self.aspect)
         if self.t0 is None:
             self.t0 = float(timestamp)
         done = []

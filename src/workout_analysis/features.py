@@ -37,12 +37,23 @@ def metric_xyz(seq: PoseSequence) -> np.ndarray:
     MediaPipe's x is a fraction of the width and y of the height; z is on x's scale. Without a known
     frame size (``meta['width']``, ``meta['height']``) the aspect is taken as 1.
     """
-    width, height = seq.meta.get("width"), seq.meta.get("height")
-    aspect = float(width) / float(height) if width and height else 1.0
-    xyz = seq.xyz.copy()
-    xyz[..., 0] *= aspect
-    xyz[..., 2] *= aspect
-    return xyz
+    return undo_aspect(seq.xyz.copy(), frame_aspect(seq.meta.get("width"), seq.meta.get("height")))
+
+
+def frame_aspect(width: float | None, height: float | None) -> float:
+    """Width over height of the frame; 1 (square) when the size is unknown."""
+    return float(width) / float(height) if width and height else 1.0
+
+
+def undo_aspect(points: np.ndarray, aspect: float) -> np.ndarray:
+    """Scale x and z (both on the width's scale) by ``aspect``, in place, so all axes are in frame heights.
+
+    ``points`` is (..., 3+) image landmarks; returned for chaining. One frame at a time (live) or a
+    whole sequence (:func:`metric_xyz`) get the same correction.
+    """
+    points[..., 0] *= aspect
+    points[..., 2] *= aspect
+    return points
 
 
 def mid(points: np.ndarray, a: str, b: str) -> np.ndarray:

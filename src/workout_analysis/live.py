@@ -29,6 +29,7 @@ from .analysis.classify import DecoderConfig, Recognition, StreamingRecognizer
 from .analysis.form import LiveForm
 from .analysis.reps import Rep, RepCounter
 from .exercises import HOLDS, NO_EXERCISE, display_name
+from .features import frame_aspect
 from .sequence import NUM_LANDMARKS
 from .video import Frame
 
@@ -275,8 +276,7 @@ class LiveSession:
     def _switch(self, exercise: str | None, t: float, since: float | None = None) -> list[Event]:
         """Count ``exercise`` from now on, replaying the kept landmarks from ``since`` (default: all)."""
         self.exercise = exercise
-        aspect = float(self.width) / float(self.height) if self.width and self.height else 1.0
-        self.counter = RepCounter(exercise, self.fps, aspect, window_s=WINDOW_S)
+        self.counter = RepCounter(exercise, self.fps, frame_aspect(self.width, self.height), window_s=WINDOW_S)
         self.form = LiveForm(exercise) if exercise is not None else None
         self._reps = []
         self._next_hold = HOLD_EVERY_S

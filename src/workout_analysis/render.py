@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import WorkoutError
+from .features import frame_aspect
 from .fileio import atomic_path
 from .sequence import LANDMARK_NAMES, SKELETON_EDGES, PoseSequence
 
@@ -24,8 +25,7 @@ _SIDE = np.array([1 if n.startswith("left") else -1 if n.startswith("right") els
 
 def canvas_size(seq: PoseSequence, long_side: int = 640) -> tuple[int, int]:
     """(width, height) keeping the source frame's aspect (meta width/height; square if unknown), even numbers."""
-    width, height = seq.meta.get("width"), seq.meta.get("height")
-    aspect = float(width) / float(height) if width and height else 1.0
+    aspect = frame_aspect(seq.meta.get("width"), seq.meta.get("height"))
     w, h = (long_side, long_side / aspect) if aspect >= 1 else (long_side * aspect, long_side)
     return int(round(w / 2) * 2), int(round(h / 2) * 2)
 

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from ..exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE
-from ..features import metric_xyz, normalize, torso_size
+from ..features import metric_xyz, normalize, torso_size, undo_aspect
 from ..sequence import PoseSequence
 from .signals import (
     ALTERNATING, EXERCISE_SIGNALS, PCA_SIGNAL, SignalSpec, fill_gaps, fit_pose_basis, periodicity, project_pose, signal_values, smooth,
@@ -396,9 +396,7 @@ class RepCounter:
 
     def update(self, landmarks: np.ndarray, t: float) -> list[Rep]:
         """Add one frame ((33, 4) image landmarks, all-NaN when no pose) at time ``t`` seconds; returns new reps."""
-        points = np.asarray(landmarks, dtype=np.float64)[None, :, :3].copy()
-        points[..., 0] *= self.aspect  # the same aspect correction as features.metric_xyz
-        points[..., 2] *= self.aspect
+        points = undo_aspect(np.asarray(landmarks, dtype=np.float64)[None, :, :3].copy(), self.aspect)
         self._n += 1
         if self.exercise == NO_EXERCISE:
             return []
