@@ -151,77 +151,159 @@ def run_train(args: argparse.Namespace) -> int:
 # --- analyze --------------------------------------------------------------------------------------
 
 
-LANDMARK_SUFFIXES = (".npz", ".npy", ".csv", ".parquet")
-
-
 def add_analyze(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "analyze",
-        help="exercise, reps and form of a video or landmark file",
+        help="exercise, reps and form of a video or landmark file (or of a whole folder)",
         description="Recognise the exercise in a video or landmark file, split it into segments, "
-        "count the repetitions and check the form. JSON schema: docs/analyze.md.",
+        "count the repetitions and check the form. JSON schema: docs/analyze.md.\n\n"
+        "Several inputs, or a folder (searched recursively), are analysed as a batch: one line per file "
+        "(or one JSON object per line with --json), spread over --workers processes; a file that cannot "
+        "be analysed is reported and the others go on (exit 1 if any failed). --output writes a summary "
+        "table (.csv) or every full result (.jsonl).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("input", metavar="INPUT", help="a video (mp4, mov, avi, mkv, webm) or a landmark file "
-                   "(.parquet from extract, the original .csv, .npy/.npz of shape (T,33,3), (T,33,4) or (T,99))")  # fmt: skip
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="a video (mp4, mov, avi, mkv, webm) or a landmark "
+                   "file (.parquet from extract, the original .csv, .npy/.npz of shape (T,33,3), (T,33,4) or "
+                   "(T,99)), or a folder of them")  # fmt: skip
     p.add_argument("--model", metavar="DIR", help="model bundle directory (default: the embedded model)")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.add_argument("--exercise", metavar="NAME", help="skip recognition: the exercise is NAME (e.g. squat)")
-    p.add_argument("--plot", metavar="PNG", help="draw the rep signal over time, reps and flagged reps marked")
+    p.add_argument("--plot", metavar="PNG", help="draw the rep signal over time, reps and flagged reps marked "
+                   "(one input only)")  # fmt: skip
     p.add_argument("--stride", type=int, default=1, help="use every N-th frame (default 1: all)")
     p.add_argument("--fps", type=float, help="frame rate of a landmark file that does not record it (default 30)")
-    p.add_argument("--video-id", help="which video of a Parquet table with several")
+    p.add_argument("--video-id", help="which video of a Parquet table with several (one input only)")
     p.add_argument("--min-confidence", type=float, help="below this probability a window is 'no exercise' "
                    "(default: the one chosen on validation data, see docs/analyze.md)")  # fmt: skip
+    p.add_argument("--workers", type=int, help="batch: processes working at once (default: one per core)")
+    p.add_argument("-o", "--output", metavar="FILE", help="batch: write a summary table (.csv, a row per file) "
+                   "or every result (.jsonl, one JSON object per line)")  # fmt: skip
     p.set_defaults(func=run_analyze)
 
 
-def run_analyze(args: argparse.Namespace) -> int:
-    import json
-    from pathlib import Path
-
+def _analyze_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .analysis.classify import DecoderConfig
-    from .analysis.report import analyze, check_exercise, every_nth
+    from .analysis.report import check_exercise
+    from .batch import AnalyzeOptions
 
-    if args.stride < 1:
-        raise WorkoutError(f"--stride must be 1 or more, got {args.stride}")
     if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
         raise WorkoutError(f"--min-confidence must be between 0 and 1, got {args.min_confidence}")
-    if args.fps is not None and not args.fps > 0:
-        raise WorkoutError(f"--fps must be positive, got {args.fps}")
-    exercise = None if args.exercise is None else check_exercise(args.exercise)
-    path = Path(args.input)
-    seq = None
-    if path.suffix.lower() in LANDMARK_SUFFIXES:  # cheap to read: a bad file fails first
-        from .sequence import load_sequence
-
-        seq = every_nth(load_sequence(path, fps=args.fps, video_id=args.video_id), args.stride)
-    model = args.model
-    if seq is None:
-        from tqdm import tqdm
-
-        from .pose import extract_sequence
-        from .video import header_frame_count
-
-        if exercise is None:
-            from .bundle import load_bundle
-
-            model = load_bundle(args.model)  # before the slow pose extraction: a bad bundle fails at once
-        total = -(-header_frame_count(path) // args.stride) or None
-        with tqdm(total=total, unit="frame", desc="finding the pose", file=sys.stderr, leave=False) as bar:
-            seq = extract_sequence(path, stride=args.stride, progress=bar.update)
     config = DecoderConfig() if args.min_confidence is None else DecoderConfig(min_confidence=args.min_confidence)
-    name = str(path) if args.video_id is None else f"{path} (video {args.video_id})"
-    result = analyze(seq, model, exercise, config, name=name)
+    exercise = None if args.exercise is None else check_exercise(args.exercise)
+    return AnalyzeOptions(args.model, exercise, config, args.stride, args.fps, args.video_id)
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    options = _analyze_options(args)
+    if len(args.inputs) > 1 or Path(args.inputs[0]).is_dir():
+        return _run_batch(args, options)
+    if args.workers is not None or args.output is not None:
+        raise WorkoutError("--workers and --output are for a batch (several inputs or a folder); "
+                           "for one file use --json and redirect it")  # fmt: skip
+    import json
+
+    from tqdm import tqdm
+
+    from .batch import LANDMARK_SUFFIXES, analyze_file
+    from .video import header_frame_count
+
+    path = Path(args.inputs[0])
+    total = None if path.suffix.lower() in LANDMARK_SUFFIXES else -(-header_frame_count(path) // args.stride) or None
+    with tqdm(total=total, unit="frame", desc="finding the pose", file=sys.stderr, leave=False,
+              disable=total is None) as bar:  # fmt: skip
+        result = analyze_file(path, options, progress=bar.update)
     if args.plot and result.reps is None:
         print(f"workout: warning: {args.plot} not drawn: no exercise recognised, so no reps to plot", file=sys.stderr)
     elif args.plot:
         from .analysis.plot import plot_timeline
 
         plot_timeline(result.reps, args.plot, result.form, title=f"{path.name}: {result.recognition.describe()}")
-    if truncated := seq.meta.get("truncated"):
-        print(f"workout: warning: {truncated}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"workout: warning: {warning}", file=sys.stderr)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.to_text())
     return 0
+
+
+def _run_batch(args: argparse.Namespace, options) -> int:  # type: ignore[no-untyped-def]
+    import json
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from .batch import analyze_many, find_inputs
+    from .dataset import default_workers
+
+    if args.plot or args.video_id:
+        raise WorkoutError("--plot and --video-id take one input, not a batch")
+    if args.workers is not None and args.workers < 1:
+        raise WorkoutError(f"--workers must be 1 or more, got {args.workers}")
+    output = None if args.output is None else Path(args.output)
+    if output is not None and output.suffix.lower() not in (".csv", ".jsonl"):
+        raise WorkoutError(f"{output}: --output must end in .csv (summary table) or .jsonl (every result)")
+    # a folder may hold the summary of an earlier run: it is not an input
+    paths = [p for p in find_inputs(args.inputs) if output is None or p.resolve() != output.resolve()]
+    workers = min(args.workers or default_workers(), len(paths))
+    outcomes = {}
+    with tqdm(total=len(paths), unit="file", desc="analyze", file=sys.stderr) as bar:
+        for outcome in analyze_many(paths, options, workers):
+            outcomes[outcome.path] = outcome
+            if outcome.error is not None:
+                bar.write(f"workout: error: {outcome.error}", file=sys.stderr)
+            elif args.json:
+                bar.write(json.dumps(outcome.analysis), file=sys.stdout)
+            else:
+                bar.write(_batch_line(outcome.row), file=sys.stdout)
+            bar.update()
+    ordered = [outcomes[p] for p in paths]
+    failed = sum(o.error is not None for o in ordered)
+    if output is not None:
+        _write_batch_output(output, ordered)
+    print(f"workout: {len(paths) - failed} of {len(paths)} files analysed"
+          + (f", {failed} failed (listed above)" if failed else "")
+          + (f"; wrote {output}" if output is not None else ""), file=sys.stderr)  # fmt: skip
+    return 1 if failed else 0
+
+
+def _batch_line(row: dict) -> str:
+    from .exercises import display_name
+
+    sure = "" if row["confidence"] is None else f" ({row['confidence']:.0%})"
+    line = f"{row['input']}: {display_name(row['exercise'])}{sure}"
+    if row["hold_s"] is not None:
+        line += f", held {row['hold_s']:.1f} s"
+    elif row["reps"] is not None:
+        line += f", {row['reps']} reps"
+    if row["form_score"] is not None:
+        line += f", form {row['form_score']}/100"
+    return line
+
+
+def _write_batch_output(output, outcomes) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from .fileio import atomic_path
+
+    try:
+        with atomic_path(output) as tmp:
+            if output.suffix.lower() == ".jsonl":
+                lines = [json.dumps(o.analysis if o.error is None else {"input": str(o.path), "error": o.error})
+                         for o in outcomes]  # fmt: skip
+                tmp.write_text("".join(line + "\n" for line in lines))
+            else:
+                import csv
+
+                from .batch import SUMMARY_COLUMNS
+
+                with open(tmp, "w", newline="") as fh:
+                    writer = csv.DictWriter(fh, SUMMARY_COLUMNS)
+                    writer.writeheader()
+                    writer.writerows(o.row if o.error is None else {"input": str(o.path), "error": o.error}
+                                     for o in outcomes)  # fmt: skip
+    except OSError as exc:
+        raise WorkoutError(f"{output}: cannot write it ({exc.strerror or exc})") from None
 
 
 # --- synth ----------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ docs/analyze.md; keys are only ever added, never renamed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ class Analysis:
     model: dict[str, Any] | None = None
     reps: Any = None  # analysis.reps.RepReport
     form: Any = None  # analysis.form.FormReport
+    warnings: list[str] = field(default_factory=list)  # e.g. a video that ended before its header said
 
     def to_dict(self) -> dict[str, Any]:
         rec = self.recognition.to_dict()
@@ -49,6 +50,7 @@ class Analysis:
             "model": self.model,
             "reps": self._reps_dict(),
             "form": None if self.form is None else self.form.to_dict(),
+            "warnings": list(self.warnings),
         }
 
     def _reps_dict(self) -> dict[str, Any] | None:

@@ -1,0 +1,183 @@
+"""Analysis of one input file, and of many at once (``workout analyze FOLDER``, or several inputs).
+
+:func:`analyze_file` reads a video (pose extraction) or a landmark file and runs
+:func:`analysis.report.analyze` on it. :func:`analyze_many` does that for a whole collection, spread
+over worker processes (pose extraction keeps one core busy per video): a bad file is reported in one
+line and the others go on; results come back as each file finishes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .analysis.classify import DecoderConfig
+from .errors import WorkoutError
+from .sequence import PoseSequence
+from .video import VIDEO_SUFFIXES
+
+LANDMARK_SUFFIXES = (".npz", ".npy", ".csv", ".parquet")
+INPUT_SUFFIXES = VIDEO_SUFFIXES + LANDMARK_SUFFIXES
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    """What ``workout analyze`` is told besides the input (see its ``--help``)."""
+
+    model: str | None = None  # bundle directory; None: the embedded default
+    exercise: str | None = None  # skip recognition
+    config: DecoderConfig = field(default_factory=DecoderConfig)
+    stride: int = 1
+    fps: float | None = None  # for landmark files that do not record it
+    video_id: str | None = None  # for a Parquet table of several videos
+
+    def __post_init__(self) -> None:
+        if self.stride < 1:
+            raise WorkoutError(f"--stride must be 1 or more, got {self.stride}")
+        if self.fps is not None and not self.fps > 0:
+            raise WorkoutError(f"--fps must be positive, got {self.fps}")
+
+
+def read_input(path: Path, options: AnalyzeOptions, progress: Callable[[int], None] | None = None) -> PoseSequence:
+    """The pose sequence of a landmark file, or of a video (extracted with MediaPipe)."""
+    from .analysis.report import every_nth
+
+    if path.suffix.lower() in LANDMARK_SUFFIXES:
+        from .sequence import load_sequence
+
+        return every_nth(load_sequence(path, fps=options.fps, video_id=options.video_id), options.stride)
+    from .pose import extract_sequence
+
+    return extract_sequence(path, stride=options.stride, progress=progress)
+
+
+def analyze_file(path: str | os.PathLike[str], options: AnalyzeOptions = AnalyzeOptions(), bundle: Any = None,
+                 progress: Callable[[int], None] | None = None):  # fmt: skip
+    """``workout analyze`` of one file: an :class:`analysis.report.Analysis`.
+
+    ``bundle`` is a loaded ModelBundle to reuse (default: load ``options.model``). Raises WorkoutError
+    (or NoPersonError) naming the file when it cannot be analysed.
+    """
+    from .analysis.report import analyze, check_exercise
+
+    path = Path(path)
+    exercise = None if options.exercise is None else check_exercise(options.exercise)
+    if exercise is None and bundle is None and path.suffix.lower() not in LANDMARK_SUFFIXES:
+        from .bundle import load_bundle
+
+        bundle = load_bundle(options.model)  # before the slow pose extraction: a bad bundle fails at once
+    seq = read_input(path, options, progress)
+    name = str(path) if options.video_id is None else f"{path} (video {options.video_id})"
+    result = analyze(seq, bundle if bundle is not None else options.model, exercise, options.config, name=name)
+    if truncated := seq.meta.get("truncated"):
+        result.warnings.append(str(truncated))
+    return result
+
+
+def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The files to analyse: each path itself, or every video and landmark file under a folder."""
+    found: list[Path] = []
+    for given in map(Path, paths):
+        if given.is_dir():
+            found += sorted(p for p in given.rglob("*") if p.suffix.lower() in INPUT_SUFFIXES and p.is_file()
+                            and not p.name.startswith("."))  # fmt: skip
+        elif given.exists():
+            found.append(given)
+        else:
+            raise WorkoutError(f"{given}: no such file or folder")
+    if not found:
+        kinds = " ".join(INPUT_SUFFIXES)
+        raise WorkoutError(f"{', '.join(map(str, paths))}: no video or landmark file found ({kinds})")
+    return list(dict.fromkeys(found))
+
+
+SUMMARY_COLUMNS = ("input", "exercise", "confidence", "segments", "reps", "hold_s", "form_score", "duration_s",
+                   "frames", "frames_with_pose", "error")  # fmt: skip
+
+
+def summary_row(result: Any) -> dict[str, Any]:
+    """One flat row of an analysis, for a table of many videos (``--output summary.csv``)."""
+    reps, form = result.reps, result.form
+    return {
+        "input": result.input,
+        "exercise": result.recognition.exercise,
+        "confidence": None if result.recognition.confidence is None else round(result.recognition.confidence, 3),
+        "segments": len(result.recognition.segments),
+        "reps": None if reps is None or reps.hold_s is not None else reps.count,
+        "hold_s": None if reps is None or reps.hold_s is None else round(reps.hold_s, 1),
+        "form_score": None if form is None else form.score,
+        "duration_s": round(result.duration_s, 2),
+        "frames": result.frames,
+        "frames_with_pose": result.frames_with_pose,
+        "error": None,
+    }
+
+
+@dataclass
+class Outcome:
+    """One file's result in a batch: its analysis as a JSON dict and a summary row, or why it failed."""
+
+    path: Path
+    analysis: dict[str, Any] | None = None
+    row: dict[str, Any] | None = None
+    error: str | None = None
+
+
+_worker_bundle: Any = None
+
+
+def _load_bundle_once(model: str | None, exercise: str | None) -> None:
+    global _worker_bundle
+    if exercise is None:
+        from .bundle import load_bundle
+
+        _worker_bundle = load_bundle(model)
+
+
+def _init_worker(model: str | None, exercise: str | None) -> None:
+    # Ctrl-C reaches the whole process group: the parent reports it; a worker just stops.
+    signal.signal(signal.SIGINT, lambda *_: os._exit(130))
+    _load_bundle_once(model, exercise)
+
+
+def _analyze_one(path: Path, options: AnalyzeOptions) -> Outcome:
+    try:
+        result = analyze_file(path, options, _worker_bundle)
+    except WorkoutError as exc:
+        return Outcome(path, error=str(exc))
+    except (OSError, ValueError, RuntimeError) as exc:  # a file the readers did not foresee: report, go on
+        return Outcome(path, error=f"{path}: cannot be analysed ({type(exc).__name__}: {exc})")
+    return Outcome(path, result.to_dict(), summary_row(result))
+
+
+def analyze_many(paths: list[Path], options: AnalyzeOptions = AnalyzeOptions(), workers: int = 1) -> Iterator[Outcome]:
+    """Analyse every file of ``paths`` with ``workers`` processes; yields an Outcome as each finishes.
+
+    A model that cannot be loaded is the caller's error (raised at once); a file that cannot be
+    analysed is an Outcome with ``error`` set, and the others go on.
+    """
+    _load_bundle_once(options.model, options.exercise)  # a bad model fails once, here, not in every worker
+    if workers <= 1:
+        for path in paths:
+            yield _analyze_one(path, options)
+        return
+    # spawn, not fork: MediaPipe's native state is not fork-safe.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                             initargs=(options.model, options.exercise)) as pool:  # fmt: skip
+        futures: dict[Future, Path] = {pool.submit(_analyze_one, path, options): path for path in paths}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    yield Outcome(futures[future], error=f"{futures[future]}: the worker died (crash or killed)")

@@ -1,0 +1,105 @@
+"""`workout analyze FOLDER`: a collection analysed as a batch, a bad file reported while the rest goes on,
+the summary written whole; and the same through the Python API (`batch.analyze_many`)."""
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import shared_path
+
+from workout_analysis.batch import SUMMARY_COLUMNS, AnalyzeOptions, analyze_file, analyze_many, find_inputs
+from workout_analysis.errors import WorkoutError
+from workout_analysis.synth import generate
+
+VIDEO = ("videos", "squat", "spotter__squat-james-smith.mp4")  # 3.3 s, one person
+
+
+def workout(*args: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "workout_analysis.cli", "analyze", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory) -> Path:
+    """A folder as a researcher has one: synthetic sets in sub-folders, a broken file, a stray text file."""
+    root = tmp_path_factory.mktemp("collection")
+    for exercise, folder in (("squat", "legs"), ("push_up", "chest")):
+        seq, _ = generate(exercise, seed=11)
+        (root / folder).mkdir()
+        seq.save(root / folder / f"{exercise}.npz")
+    (root / "chest" / "broken.npz").write_bytes(b"not a landmark file")
+    (root / "notes.txt").write_text("ignored: not a video or landmark file")
+    return root
+
+
+def test_find_inputs_walks_folders_and_refuses_what_is_missing(collection, tmp_path):
+    found = find_inputs([collection])
+    assert [p.relative_to(collection).as_posix() for p in found] == ["chest/broken.npz", "chest/push_up.npz",
+                                                                     "legs/squat.npz"]  # fmt: skip
+    assert find_inputs([collection / "legs" / "squat.npz", collection]) == [collection / "legs" / "squat.npz",
+                                                                            *found[:2]]  # fmt: skip
+    with pytest.raises(WorkoutError, match="no such file or folder"):
+        find_inputs([tmp_path / "nope"])
+    with pytest.raises(WorkoutError, match="no video or landmark file found"):
+        find_inputs([tmp_path])
+
+
+def test_batch_reports_the_bad_file_and_writes_the_summary(collection, tmp_path):
+    summary = tmp_path / "summary.csv"
+    proc = workout(collection, "--workers", "1", "-o", summary)
+    assert proc.returncode == 1  # one file failed
+    assert "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("workout: error: ")]
+    assert len(errors) == 1 and "broken.npz" in errors[0]
+    assert "2 of 3 files analysed, 1 failed" in proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 2
+    assert all(re.fullmatch(r".+\.npz: (squat|push up) \(\d+%\), \d+ reps, form \d+/100", line) for line in lines)
+    with open(summary, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == SUMMARY_COLUMNS
+    assert [Path(r["input"]).name for r in rows] == ["broken.npz", "push_up.npz", "squat.npz"]  # input order
+    assert rows[0]["error"] and not rows[0]["exercise"]
+    for row, exercise in zip(rows[1:], ("push_up", "squat")):
+        assert row["error"] == "" and row["exercise"] == exercise  # clean synthetic sets are recognised
+        assert int(row["reps"]) >= 3 and 0 <= int(row["form_score"]) <= 100
+    assert not list(tmp_path.glob(".*"))  # no temporary left beside the summary
+
+
+def test_batch_json_lines_match_single_file_analysis(collection, tmp_path):
+    out = tmp_path / "all.jsonl"
+    squat = collection / "legs" / "squat.npz"
+    proc = workout(squat, collection / "chest" / "push_up.npz", "--json", "--workers", "2", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    printed = [json.loads(line) for line in proc.stdout.splitlines()]
+    written = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["input"] for r in printed) == sorted(r["input"] for r in written)
+    assert written[0]["input"] == str(squat)  # the file keeps the order of the inputs
+    single = analyze_file(squat).to_dict()
+    assert written[0]["exercise"] == single["exercise"] and written[0]["reps"] == single["reps"]
+
+
+def test_batch_options_are_checked_up_front(collection, tmp_path):
+    for args, words in (((collection, "-o", tmp_path / "x.txt"), ".csv"),
+                        ((collection, "--plot", tmp_path / "p.png"), "one input"),
+                        ((collection / "legs" / "squat.npz", "-o", tmp_path / "x.csv"), "batch")):  # fmt: skip
+        proc = workout(*args)
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert proc.stderr.strip().startswith("workout: error: ") and words in proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_analyze_many_with_a_given_exercise_on_a_real_video(collection, tmp_path):
+    video = tmp_path / "clip.mp4"
+    shutil.copy(shared_path(*VIDEO), video)
+    outcomes = {o.path.name: o for o in analyze_many([video, collection / "chest" / "broken.npz"],
+                                                      AnalyzeOptions(exercise="squat"))}  # fmt: skip
+    assert "broken.npz" in outcomes["broken.npz"].error
+    clip = outcomes["clip.mp4"]
+    assert clip.error is None and clip.row["exercise"] == "squat" and clip.analysis["given"] is True
+    assert clip.row["frames"] == 82 and clip.row["frames_with_pose"] >= 70
