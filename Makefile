@@ -12,6 +12,10 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@# espeak-ng speaks `workout live --voice`; best effort: without it only that option is missing
+	command -v espeak-ng >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -qq espeak-ng >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq espeak-ng >/dev/null 2>&1; }; }; } || \
+	  echo "note: espeak-ng not installed; 'workout live --voice' needs it (apt install espeak-ng)"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -427,6 +427,10 @@ def add_live(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--realtime", action="store_true",
                    help="pace a video file at its own frame rate, dropping frames when processing falls behind")  # fmt: skip
     p.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds of stream")
+    p.add_argument("--voice", action="store_true", help="say the count and the main tip after each rep "
+                   "(needs espeak-ng; the frame loop never waits for it)")  # fmt: skip
+    p.add_argument("--voice-dir", metavar="DIR", help="with --voice: write each phrase as a WAV file in DIR "
+                   "(named by stream time) instead of playing it")  # fmt: skip
     p.set_defaults(func=run_live)
 
 
@@ -434,7 +438,7 @@ def run_live(args: argparse.Namespace) -> int:
     import json
 
     from .analysis.report import check_exercise
-    from .live import LiveSession, live_frames
+    from .live import Event, LiveSession, live_frames
     from .video import VideoReader
 
     if args.max_seconds is not None and not args.max_seconds > 0:
@@ -448,23 +452,40 @@ def run_live(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(1)  # the model sees one window at a time: more threads only contend with the pose
 
+    if args.voice_dir and not args.voice:
+        raise WorkoutError("--voice-dir goes with --voice")
+    voice = None
+    if args.voice:
+        from .voice import Voice
+
+        voice = Voice(args.voice_dir, on_error=lambda why: print(f"workout: warning: voice: {why}", file=sys.stderr))
+
     def say(event: dict | str) -> None:
         print(json.dumps(event) if args.json else event, flush=True)
 
-    with VideoReader(args.source) as reader:
-        session = LiveSession(args.model, exercise, reader.fps, reader.width, reader.height)
-        with session:
-            frames = _live_annotated(session, live_frames(reader, args.realtime, args.max_seconds), say, args)
-            if args.output:
-                from .render import write_video
-
-                write_video(frames, args.output, reader.fps)
-            else:
-                for _ in frames:
-                    pass
-            summary = session.finish()
-    for event in summary.events:
+    def tell(event: Event) -> None:
         say(event.to_dict() if args.json else event.to_text())
+        if voice is not None:
+            voice.say_event(event)
+
+    try:
+        with VideoReader(args.source) as reader:
+            session = LiveSession(args.model, exercise, reader.fps, reader.width, reader.height)
+            with session:
+                frames = _live_annotated(session, live_frames(reader, args.realtime, args.max_seconds), tell, args)
+                if args.output:
+                    from .render import write_video
+
+                    write_video(frames, args.output, reader.fps)
+                else:
+                    for _ in frames:
+                        pass
+                summary = session.finish()
+        for event in summary.events:
+            tell(event)
+    finally:
+        if voice is not None:
+            voice.close()  # the last phrase is said before the summary is printed
     say(summary.to_dict() if args.json else summary.to_text())
     return 0
 
@@ -480,8 +501,8 @@ def _can_show_window() -> bool:
     return subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=30).returncode == 0
 
 
-def _live_annotated(session, frames, say, args):  # type: ignore[no-untyped-def]
-    """Push each frame through the session, say its events, yield it annotated (when it will be seen)."""
+def _live_annotated(session, frames, tell, args):  # type: ignore[no-untyped-def]
+    """Push each frame through the session, tell its events, yield it annotated (when it will be seen)."""
     import cv2
 
     from .render import draw_skeleton, put_text
@@ -490,7 +511,7 @@ def _live_annotated(session, frames, say, args):  # type: ignore[no-untyped-def]
     try:
         for frame in frames:
             for event in session.push_frame(frame.rgb, frame.timestamp):
-                say(event.to_dict() if args.json else event.to_text())
+                tell(event)
             if not draw:
                 yield None
                 continue
