@@ -23,6 +23,7 @@ Typical use:
   workout train landmarks.parquet -o my_model    train a model bundle on such a table
   workout synth --exercise squat -o squat.npz    synthetic landmark sequence with ground truth
   workout live                             camera 0: exercise, reps and form tips as they happen
+  workout serve                            a web page on http://127.0.0.1:8000/: upload a video, read the result
 """
 
 
@@ -530,6 +531,36 @@ def _live_annotated(session, frames, tell, args):  # type: ignore[no-untyped-def
         return
 
 
+# --- serve ----------------------------------------------------------------------------------------
+
+
+def add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="a local web page: upload a video, read the analysis",
+        description="Serve a web page where a video or landmark file is uploaded and analysed on this machine "
+        "(exercise, segments, reps with form tips, the rep timeline). The same analysis is a JSON API: "
+        "POST /api/analyze?name=clip.mp4 with the file as the body (docs/web.md).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine "
+                   "only; 0.0.0.0 opens it to the network)")  # fmt: skip
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
+    p.add_argument("--model", metavar="DIR", help="model bundle directory (default: the embedded model)")
+    p.add_argument("--max-upload-mb", type=float, default=500, help="largest upload accepted (default 500)")
+    p.set_defaults(func=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from .web import serve
+
+    if not 0 <= args.port <= 65535:
+        raise WorkoutError(f"--port must be between 0 and 65535, got {args.port}")
+    if not args.max_upload_mb > 0:
+        raise WorkoutError(f"--max-upload-mb must be positive, got {args.max_upload_mb}")
+    serve(args.host, args.port, args.model, args.max_upload_mb)
+    return 0
+
+
 # --------------------------------------------------------------------------------------------------
 
 
@@ -539,7 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (add_analyze, add_extract, add_train, add_synth, add_render, add_live):
+    for add in (add_analyze, add_extract, add_train, add_synth, add_render, add_live, add_serve):
         add(sub)
     return parser
 

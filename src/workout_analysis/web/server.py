@@ -1,0 +1,153 @@
+"""The HTTP side of the web page: the standard library's threading server, no framework.
+
+    GET  /                  the page (static/index.html: plain HTML and JavaScript, nothing fetched from outside)
+    GET  /api/exercises     the exercises a user may name instead of recognition
+    POST /api/analyze?name=clip.mp4[&exercise=squat]   body: the file itself
+         -> 200 the JSON of ``workout analyze --json`` plus "plot" (a PNG data URL of the rep timeline)
+         -> 400 {"error": "..."} for a file or option at fault, 413 too large, 422 no person found
+
+Analyses run one at a time (pose extraction keeps a core busy; two at once would only both be slow);
+the upload lives in a temporary folder that is removed when its answer is sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import tempfile
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from ..batch import INPUT_SUFFIXES, AnalyzeOptions, analyze_file
+from ..errors import NoPersonError, WorkoutError
+from ..exercises import ALL_EXERCISES
+
+PAGE = Path(__file__).with_name("static") / "index.html"
+DEFAULT_MAX_UPLOAD_MB = 500
+
+
+class AnalyzeHandler(BaseHTTPRequestHandler):
+    server: WorkoutServer
+
+    def do_GET(self) -> None:
+        path = urlparse(self.path).path
+        if path in ("/", "/index.html"):
+            self._send(HTTPStatus.OK, PAGE.read_bytes(), "text/html; charset=utf-8")
+        elif path == "/api/exercises":
+            self._json(HTTPStatus.OK, {"exercises": list(ALL_EXERCISES)})
+        else:
+            self._json(HTTPStatus.NOT_FOUND, {"error": f"{path}: no such page"})
+
+    def do_POST(self) -> None:
+        url = urlparse(self.path)
+        if url.path != "/api/analyze":
+            self._json(HTTPStatus.NOT_FOUND, {"error": f"{url.path}: no such endpoint"})
+            return
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        name = Path(query.get("name", "upload")).name  # never a path of the client's choosing
+        try:
+            size = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            self._json(HTTPStatus.LENGTH_REQUIRED, {"error": "send the file as the request body, with Content-Length"})
+            return
+        if size > self.server.max_upload_bytes:
+            self.close_connection = True  # the body is not read
+            limit = self.server.max_upload_bytes // 2**20
+            self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"{name}: {size / 2**20:.0f} MB is over the "
+                                                             f"{limit} MB limit (workout serve --max-upload-mb)"})  # fmt: skip
+            return
+        body = self.rfile.read(size)
+        try:
+            result = self.server.analyze(name, body, query.get("exercise") or None)
+        except NoPersonError as exc:
+            self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": str(exc)})
+        except WorkoutError as exc:
+            self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+        else:
+            self._json(HTTPStatus.OK, result)
+
+    def _json(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json")
+
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+class WorkoutServer(ThreadingHTTPServer):
+    """The server, holding the loaded model and the one-at-a-time lock."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], model: str | None = None,
+                 max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, verbose: bool = False) -> None:  # fmt: skip
+        from ..bundle import load_bundle
+
+        self.bundle = load_bundle(model)  # a bad model fails at start, not at the first upload
+        self.max_upload_bytes = int(max_upload_mb * 2**20)
+        self.verbose = verbose
+        self._busy = threading.Lock()
+        super().__init__(address, AnalyzeHandler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def analyze(self, name: str, data: bytes, exercise: str | None) -> dict[str, Any]:
+        """The analysis of one uploaded file as JSON, with its rep timeline as a PNG data URL."""
+        if Path(name).suffix.lower() not in INPUT_SUFFIXES:
+            raise WorkoutError(f"{name}: not a video or landmark file (use {' '.join(INPUT_SUFFIXES)})")
+        if not data:
+            raise WorkoutError(f"{name}: the upload is empty")
+        options = AnalyzeOptions(exercise=exercise)
+        with self._busy, tempfile.TemporaryDirectory(prefix="workout-upload-") as folder:
+            path = Path(folder) / name
+            path.write_bytes(data)
+            try:
+                result = analyze_file(path, options, None if exercise else self.bundle)
+            except WorkoutError as exc:  # name the file as the user knows it, not its temporary copy
+                raise type(exc)(str(exc).replace(str(path), name)) from None
+            result.input = name
+            out = result.to_dict()
+            out["plot"] = None
+            if result.reps is not None and result.reps.reps:
+                from ..analysis.plot import plot_timeline
+
+                png = Path(folder) / "timeline.png"
+                plot_timeline(result.reps, png, result.form, title=f"{name}: {result.recognition.describe()}")
+                out["plot"] = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
+        return out
+
+
+def make_server(host: str = "127.0.0.1", port: int = 8000, model: str | None = None,
+                max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, verbose: bool = False) -> WorkoutServer:  # fmt: skip
+    """A ready server (port 0: any free port; see ``.url``); call ``serve_forever()`` and ``shutdown()``."""
+    try:
+        return WorkoutServer((host, port), model, max_upload_mb, verbose)
+    except OSError as exc:
+        raise WorkoutError(f"{host}:{port}: cannot listen there ({exc.strerror or exc})") from None
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, model: str | None = None,
+          max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> None:  # fmt: skip
+    """Serve until Ctrl-C."""
+    with make_server(host, port, model, max_upload_mb, verbose=True) as server:
+        print(f"workout: serving on {server.url} (Ctrl-C stops)", file=sys.stderr, flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
