@@ -4,10 +4,10 @@ faults: the figures of docs/form.md.
     .venv/bin/python scripts/eval_form.py                 # both
     .venv/bin/python scripts/eval_form.py --seeds 20      # more synthetic sets per (exercise, fault, view)
 
-PushFit: a clip is predicted "wrong form" when any of its reps has an issue (any check; tried too:
-at least half the reps flagged, F1 0.63 / 0.48 on the even / odd clips against 0.66 / 0.55, and any
-major issue, 0.46 / 0.42);
-precision / recall / F1 are of the "wrong" class, per clip. PushFit stores no frame size: its source
+PushFit: a clip is predicted "wrong form" when ``FormReport.faulty`` (a rep held wrong: any issue but
+range and tempo advice); the other rules tried are printed beside it. Thresholds and rule were chosen on
+the even rows (clips sorted by key) and are reported on the odd rows too; precision / recall / F1 are of
+the "wrong" class, per clip. PushFit stores no frame size: its source
 videos are 16:9, so x is scaled by 16/9 (features.metric_xyz) before measuring angles.
 Synthetic: per fault, per rep: a rep the fault was injected into should be flagged by the fault's check
 (recall); a rep without it, in the same sets and in clean sets, should not be (precision).
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from workout_analysis.analysis.form import CHECKS, assess_form
+from workout_analysis.analysis.form import ADVICE, CHECKS, assess_form
 from workout_analysis.analysis.reps import count_reps
 from workout_analysis.sequence import PoseSequence
 from workout_analysis.synth import generate
@@ -51,41 +51,55 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 
 
 def pushfit(path: Path = PUSHFIT) -> str:
+    """Clip verdicts on PushFit: the rule kept (``FormReport.faulty``) and the rules tried, on the even rows
+    (sorted by key: where thresholds and rule were chosen) and the odd rows (held out); per-check flags."""
     data = np.load(path, allow_pickle=False)
-    rows, counts = [], defaultdict(lambda: [0, 0])  # check -> [fires on wrong clips, fires on correct clips]
-    views: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for key in tqdm(sorted(data.files), desc="pushfit", leave=False):
-        label = key.split("/")[0]
+    keys = sorted(data.files)
+    truth, views, fired, share, major = [], [], [], [], []
+    for key in tqdm(keys, desc="pushfit", leave=False):
         seq = PoseSequence(data[key].astype(np.float32), FPS, meta={"width": 16, "height": 9})
-        reps = count_reps(seq, "push_up")
-        form = assess_form(seq, "push_up", reps)
-        fired = {i.check for r in form.reps for i in r.issues}
-        rows.append((label == "wrong", bool(fired), bool(fired & {"hip_sag", "hip_pike"})))
-        pred = bool(fired)
-        v = views[form.view]
-        v[2 * (label == "wrong") + pred] += 1
-        for check in {i.check for r in form.reps for i in r.issues}:
-            counts[check][label != "wrong"] += 1
-    truth, pred, body_line = np.array(rows).T
-    n_wrong, n_right = int(truth.sum()), int((~truth).sum())
-    lines = [f"{len(rows)} clips ({n_wrong} wrong, {n_right} correct). \"Wrong form\" = any rep flagged.", "",
-             "| clips | precision | recall | F1 | accuracy |", "|---|---:|---:|---:|---:|"]  # fmt: skip
-    for name, part in (("all", slice(None)), ("even (sorted by key)", slice(0, None, 2)), ("odd", slice(1, None, 2))):
-        t, q = truth[part], pred[part]
-        p, r, f = prf(int(np.sum(t & q)), int(np.sum(~t & q)), int(np.sum(t & ~q)))
-        lines.append(f"| {name} | {p:.2f} | {r:.2f} | {f:.2f} | {np.mean(t == q):.2f} |")
-    q = body_line
-    p, r, f = prf(int(np.sum(truth & q)), int(np.sum(~truth & q)), int(np.sum(truth & ~q)))
-    lines.append(f"| all, body-line checks only (hip sag / pike) | {p:.2f} | {r:.2f} | {f:.2f} | {np.mean(truth == q):.2f} |")
-    lines += ["",
-             "Per detected view (clips: correct kept / correct flagged / wrong missed / wrong flagged):", ""]  # fmt: skip
-    for view, (cn, cp, wn, wp) in sorted(views.items()):
-        lines.append(f"- {view}: {cn} / {cp} / {wn} / {wp}")
-    lines += ["", "Which checks fire (share of clips with at least one rep flagged by the check):", "",
-              "| check | wrong clips | correct clips |", "|---|---:|---:|"]  # fmt: skip
-    for check, (w, c) in sorted(counts.items()):
-        lines.append(f"| {check} | {w / n_wrong:.0%} | {c / n_right:.0%} |")
+        form = assess_form(seq, "push_up", count_reps(seq, "push_up"))
+        truth.append(key.startswith("wrong/"))
+        views.append(form.view)
+        fired.append({i.check for r in form.reps for i in r.issues})
+        share.append(np.mean([bool(r.issues) for r in form.reps]) if form.reps else 0.0)
+        major.append(any(i.severity == "major" for r in form.reps for i in r.issues))
+    truth = np.array(truth)
+    faulty = np.array([bool(f - ADVICE) for f in fired])  # == FormReport.faulty (False without reps)
+    rules = {"posture issue on any rep (kept: FormReport.faulty)": faulty,
+             "any issue on any rep": np.array([bool(f) for f in fired]),
+             "any issue on at least half the reps": np.array(share) >= 0.5,
+             "any major issue": np.array(major)}  # fmt: skip
+    halves = {"even": slice(0, None, 2), "odd": slice(1, None, 2), "all": slice(None)}
+    n_wrong = int(truth.sum())
+    lines = [f"{len(keys)} clips ({n_wrong} wrong, {len(keys) - n_wrong} correct); even / odd rows of the clips sorted by key.",
+             "", "| rule | clips | precision | recall | F1 | accuracy |", "|---|---|---:|---:|---:|---:|"]  # fmt: skip
+    for name, pred in rules.items():
+        for half, part in halves.items():
+            p, r, f = _clip_prf(truth[part], pred[part])
+            lines.append(f"| {name} | {half} | {p:.2f} | {r:.2f} | {f:.2f} | {np.mean(truth[part] == pred[part]):.2f} |")
+    for half, part in halves.items():
+        p, r, f = _clip_prf(truth[part], np.ones(len(truth[part]), bool))
+        lines.append(f"| every clip wrong (baseline) | {half} | {p:.2f} | {r:.2f} | {f:.2f} | {np.mean(truth[part]):.2f} |")
+    lines += ["", "Per detected view, the kept rule (clips: correct kept / correct flagged / wrong missed / wrong flagged):", ""]
+    views = np.array(views)
+    for view in sorted(set(views)):
+        t, q = truth[views == view], faulty[views == view]
+        lines.append(f"- {view}: {np.sum(~t & ~q)} / {np.sum(~t & q)} / {np.sum(t & ~q)} / {np.sum(t & q)}")
+    lines += ["", "Per check, clips with at least one rep flagged by it (precision: share of those labelled wrong; "
+              "recall: share of the wrong clips flagged), even / odd:", "",
+              "| check | counts in verdict | flags wrong clips | flags correct clips | precision even / odd | recall even / odd |",
+              "|---|---|---:|---:|---:|---:|"]  # fmt: skip
+    for check in sorted({c for f in fired for c in f}):
+        pred = np.array([check in f for f in fired])
+        (pe, re, _), (po, ro, _) = (_clip_prf(truth[part], pred[part]) for part in (halves["even"], halves["odd"]))
+        lines.append(f"| {check} | {'no' if check in ADVICE else 'yes'} | {np.mean(pred[truth]):.0%} | {np.mean(pred[~truth]):.0%} | "
+                     f"{pe:.2f} / {po:.2f} | {re:.2f} / {ro:.2f} |")  # fmt: skip
     return "\n".join(lines)
+
+
+def _clip_prf(truth: np.ndarray, pred: np.ndarray) -> tuple[float, float, float]:
+    return prf(int(np.sum(truth & pred)), int(np.sum(~truth & pred)), int(np.sum(truth & ~pred)))
 
 
 def synthetic(seeds: range) -> str:

@@ -72,12 +72,20 @@ class FormReport:
     summary: str
 
     @property
+    def faulty(self) -> bool | None:
+        """The set's verdict: True when any rep is held wrong (any issue but range and tempo advice, see ``ADVICE``),
+        None without reps to judge. Chosen on half of PushFit's labelled clips: docs/form.md."""
+        if not self.reps:
+            return None
+        return any(i.check not in ADVICE for r in self.reps for i in r.issues)
+
+    @property
     def score(self) -> int | None:
         """Mean rep score (None without reps)."""
         return int(round(np.mean([r.score for r in self.reps]))) if self.reps else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"exercise": self.exercise, "view": self.view, "score": self.score, "summary": self.summary,
+        return {"exercise": self.exercise, "view": self.view, "score": self.score, "faulty": self.faulty, "summary": self.summary,
                 "checked": list(self.checked), "skipped": dict(self.skipped), "reps": [r.to_dict() for r in self.reps]}  # fmt: skip
 
 
@@ -94,6 +102,7 @@ class RepData:
     set_rom: float  # the set's full range of motion (90th percentile over reps, the rep counter's unit)
     thigh: float  # standing thigh length, in the points' unit (for depth in degrees)
     set_angles: np.ndarray  # joint angles of every frame of every rep of the set
+    finish: np.ndarray  # joint angles from the bottom to a little past the rep's end: the top it returns to
 
     def angle_over_set(self, name: str) -> np.ndarray:
         """A joint angle (near side, or both in a front view) over all the set's reps, for set-relative checks."""
@@ -157,6 +166,26 @@ def _hip_line(d: RepData, frames: slice | None = None) -> float:
     return float(np.nanmedian(np.degrees(np.arctan2(cross * sign, np.maximum(along, 1e-6)))))
 
 
+def _head_drop(d: RepData) -> float:
+    """Median degrees the head hangs below the line of the trunk over the rep (+ towards the floor, - raised).
+
+    The angle at the shoulder between the hip-shoulder line carried on and the shoulder-ear line, signed
+    towards image-down (the floor in a push-up or plank) whichever way the person faces.
+    """
+    p = d.points
+    sh, hip, ear = (p[:, _L[f"{d.side}_{n}"], :2] for n in ("shoulder", "hip", "ear"))
+    trunk, head = sh - hip, ear - sh
+    cross = trunk[:, 0] * head[:, 1] - trunk[:, 1] * head[:, 0]
+    dot = np.sum(trunk * head, axis=-1)
+    return float(np.nanmedian(np.degrees(np.arctan2(cross * np.sign(trunk[:, 0]), dot))))
+
+
+def _knee_bend(d: RepData) -> float:
+    """Degrees the near knee is bent (180 - its angle), at the rep's most bent fifth (the 20th percentile of
+    the angle): knees that drop at the bottom count, one glitched frame does not."""
+    return float(180.0 - np.nanpercentile(d.angle("knee"), 20))
+
+
 def _knee_over_ankle_width(d: RepData) -> float:
     """Knee spread over ankle spread at the bottom (front view): under ~0.8 the knees cave in."""
     p = d.points[d.bottom]
@@ -175,16 +204,20 @@ def _heel_lift(d: RepData) -> float:
     return float(np.nanpercentile(tilt, 90) - base)  # a high percentile, not the max: one glitched frame is not a lift
 
 
-def _elbow_spread(d: RepData) -> float:
-    """How far the elbows sit out beside the shoulders at the bottom, in shoulder widths (front view).
+def _elbows_outside_hands(d: RepData) -> float:
+    """How far each elbow sits out past its hand at the bottom, in shoulder widths (front view; <= 0: stacked over
+    the hands or inside them).
 
-    Tucked elbows (45° from the body) stay near the line of the shoulders, ~0.2-0.3; flared to ~90°
-    they stick out by most of the upper arm, ~0.6-0.7 (synthetic people, front view).
+    With the elbows tucked (~45° from the body) the forearms stay near vertical, the elbows over the hands
+    (synthetic people: 0.06-0.22; real correct push-ups, PushFit: median -0.06, 90th percentile 0.19); flared
+    towards 90° the elbows travel out past the hands (synthetic: 0.37-0.65). Measured against the hands, not
+    the shoulders, so a wide or narrow grip does not read as flaring.
     """
     p = d.points[d.bottom]
     width = abs(p[_L["left_shoulder"], 0] - p[_L["right_shoulder"], 0])
-    out = [abs(p[_L[f"{s}_elbow"], 0] - p[_L[f"{s}_shoulder"], 0]) for s in ("left", "right")]
-    return float(np.nanmean(out) / max(width, 1e-6))
+    elbows = abs(p[_L["left_elbow"], 0] - p[_L["right_elbow"], 0])
+    hands = abs(p[_L["left_wrist"], 0] - p[_L["right_wrist"], 0])
+    return float((elbows - hands) / 2 / max(width, 1e-6))
 
 
 def _trunk_swing(d: RepData) -> float:
@@ -229,31 +262,84 @@ def _elbow_depth(limit: float, what: str) -> Check:
                  f"{what}: a shorter range trains a shorter range", test)  # fmt: skip
 
 
-def _lockout(limit: float = 140.0, joint: str = "elbow", what: str = "arms", short: float = 15.0) -> Check:
+def _lockout(limit: float = 140.0, joint: str = "elbow", what: str = "arms", short: float = 15.0, at_rest: bool = True) -> Check:
+    """``at_rest``: the lockout is where a rep starts and ends (push-up, bench press, a pull-up's hang), so it is
+    judged on the top the rep *returns to* (the rep counter ends a rep on its way back, before that top);
+    else it is the rep's far end (shoulder press, deadlift), the straightest frame of the rep."""
+
     def test(d: RepData) -> Issue | None:
-        top = float(np.nanmax(d.angle(joint, side="both")))
+        top = float(np.nanpercentile(d.angle(joint, side="both"), 95))
+        if at_rest:
+            finish = replace(d, angles=d.finish).angle(joint, side="both")
+            # The joint still bending late in the window: the rep's ends (from the rep counter's signal) do not
+            # follow this joint, so the window may miss the top; then the top the rep started from counts too.
+            late = np.isfinite(finish).any() and np.nanargmin(finish) > len(finish) // 2
+            top = max(top, float(np.nanpercentile(finish, 95))) if late else float(np.nanpercentile(finish, 95))
         best = float(np.nanpercentile(d.angle_over_set(joint), 98))
         excess = max(limit - top, (best - short) - top)
-        return _issue("lockout", excess, 15.0, f"straighten your {what} fully: they stopped at {top:.0f}° (your best: {best:.0f}°)", top)
+        return _issue("lockout", excess, 15.0, f"straighten your {what} fully: they stopped at {top:.0f}°, "
+                      f"aim for {max(limit, best - short):.0f}° or more (your best: {best:.0f}°)", top)  # fmt: skip
 
-    return Check("lockout", _SIDEISH, f"{joint} reaches {limit:.0f}° and within {short:.0f}° of the set's straightest",
+    return Check("lockout", _SIDEISH, f"{joint} reaches {limit:.0f}° and within {short:.0f}° of the set's straightest"
+                 + (", on the top each rep returns to" if at_rest else ""),
                  "a full lockout finishes the rep and is where the joint is stable under load; the set's own best "
                  "makes the check fair to a camera angle that never shows a joint fully straight", test)  # fmt: skip
 
 
+# Body line, degrees of the hips off the shoulder-ankle line (median over the rep). Correct real push-ups
+# (PushFit, side and angled views) stay within about +-3° (10th-90th percentile of reps); synthetic faults
+# are 10-20°. The limits were chosen on PushFit's even clips: 4-6° all score alike there, 5° did best.
+SAG_LIMIT, PIKE_LIMIT = 5.0, 6.0
+
+
 def _hips(check: str) -> Check:
-    tol = 6.0  # correct real push-ups stay within ~3° (PushFit, 10-90 %); synthetic faults are 10-20°
+    tol = SAG_LIMIT if check == "hip_sag" else PIKE_LIMIT
 
     def test(d: RepData) -> Issue | None:
         off = _hip_line(d)
         if check == "hip_sag":
-            return _issue("hip_sag", off - tol, tol, f"lift your hips: they sag {off:.0f}° below the shoulder-ankle line", off)
-        return _issue("hip_pike", -off - tol, tol, f"lower your hips: they pike {-off:.0f}° above the shoulder-ankle line", -off)
+            return _issue("hip_sag", off - tol, 6.0, f"brace your core and lift your hips: they sagged {off:.0f}° below "
+                          f"the line from shoulders to ankles (keep it under {tol:.0f}°)", off)  # fmt: skip
+        return _issue("hip_pike", -off - tol, 6.0, f"lower your hips into one line with shoulders and ankles: they "
+                      f"piked {-off:.0f}° above it (keep it under {tol:.0f}°)", -off)  # fmt: skip
 
     what = "below" if check == "hip_sag" else "above"
-    return Check(check, _SIDEISH, f"hips within {tol:.0f}° {what} the shoulder-ankle line",
-                 "a straight body line keeps the load on the core and off the lower back (sag) or shoulders (pike)",
+    return Check(check, _SIDEISH, f"hips within {tol:.0f}° {what} the shoulder-ankle line (median over the rep)",
+                 "a straight body line keeps the load on the core and off the lower back (sag) or shoulders (pike); "
+                 + ("sagging strains the lower back even when slight" if check == "hip_sag" else
+                    "a slight pike is a milder fault than a sag (it shortens the lever, it does not load the spine)"),
                  test)  # fmt: skip
+
+
+# Knees: straight legs read 170-180° from the side, but a 2-D angle seen at 45° bends a straight leg by up to
+# ~27° (PushFit correct reps, 90th percentile: 18° side, 27° angled); 30° of bend (150°) is past that noise.
+KNEE_BEND_LIMIT = 30.0
+# Head: the ear sits ~8° below the trunk line in a neutral neck (PushFit correct reps, median) and up to
+# ~37° in correct reps filmed at an angle; 40° is past that (35-40° did equally on the even clips).
+HEAD_DROP_LIMIT = 40.0
+
+
+def _straight_legs() -> Check:
+    def test(d: RepData) -> Issue | None:
+        bend = _knee_bend(d)
+        return _issue("knees", bend - KNEE_BEND_LIMIT, 15.0, f"keep your legs straight: your knees bent to "
+                      f"{180 - bend:.0f}° (aim for {180 - KNEE_BEND_LIMIT:.0f}° or straighter)", 180 - bend)  # fmt: skip
+
+    return Check("knees", _SIDEISH, f"knees straighter than {180 - KNEE_BEND_LIMIT:.0f}° through the rep",
+                 "a push-up or plank is one rigid line from head to heels: bent knees shorten the lever and "
+                 "let the hips drop, or rest the knees on the floor (a knee push-up is an easier variation)",
+                 test)  # fmt: skip
+
+
+def _head() -> Check:
+    def test(d: RepData) -> Issue | None:
+        drop = _head_drop(d)
+        return _issue("head", drop - HEAD_DROP_LIMIT, 15.0, f"keep your head in line with your back: it hung "
+                      f"{drop:.0f}° below your trunk line (look at the floor a little ahead of your hands)", drop)  # fmt: skip
+
+    return Check("head", _SIDEISH, f"head within {HEAD_DROP_LIMIT:.0f}° below the line of the trunk",
+                 "a neutral neck keeps the cervical spine in line with the rest of the back; a hanging head "
+                 "strains the neck and often goes with a chest that never reaches the floor", test)  # fmt: skip
 
 
 def _knees_caving() -> Check:
@@ -289,16 +375,19 @@ def _heels() -> Check:
                  "heels leaving the floor shift the weight onto the toes and the knees forward", test)  # fmt: skip
 
 
-def _elbow_flare(limit: float = 0.45) -> Check:
-    def test(d: RepData) -> Issue | None:
-        spread = _elbow_spread(d)
-        return _issue("elbow_flare", spread - limit, 0.15,
-                      f"tuck your elbows in (about 45° from your body): they stuck out {spread:.0%} of your shoulder "
-                      "width beside your shoulders", spread)  # fmt: skip
+FLARE_LIMIT = 0.25
 
-    return Check("elbow_flare", ("front",), f"elbows out beside the shoulders by under {limit:.0%} of the shoulder width",
-                 "elbows flared near 90° put the shoulder joint in impingement; 45-70° shares the load with the triceps",
-                 test)  # fmt: skip
+
+def _elbow_flare(limit: float = FLARE_LIMIT) -> Check:
+    def test(d: RepData) -> Issue | None:
+        out = _elbows_outside_hands(d)
+        return _issue("elbow_flare", out - limit, 0.15,
+                      f"tuck your elbows in, about 45° from your body, over your hands: they flared out {out:.0%} of "
+                      f"your shoulder width past your hands (keep it under {limit:.0%})", out * 100)  # fmt: skip
+
+    return Check("elbow_flare", ("front",), f"elbows at most {limit:.0%} of the shoulder width out past the hands at the bottom",
+                 "elbows flared near 90° put the shoulder joint in impingement; 45-70° shares the load with the triceps "
+                 "and keeps the forearms near vertical, the elbows over the hands", test)  # fmt: skip
 
 
 def _swing(limit: float = 7.0) -> Check:
@@ -393,25 +482,28 @@ CHECKS: dict[str, tuple[Check, ...]] = {
                     _heels(), _symmetry("knee"), _rom(), _tempo()),
     # a lunge's front thigh points at a front or angled camera: its height says little about depth there
     "lunge": (_depth_thigh("lunge", views=("side",)), _torso_lean(30.0, "a lunge keeps the torso near upright"), _rom(), _tempo()),
-    "push_up": (_hips("hip_sag"), _hips("hip_pike"), _elbow_depth(100.0, "chest near the floor means elbows at ~90°"),
+    "push_up": (_hips("hip_sag"), _hips("hip_pike"), _straight_legs(), _head(), _elbow_depth(100.0, "chest near the floor means elbows at ~90°"),
                       _lockout(), _elbow_flare(), _rom(), _tempo(0.5)),
     # no elbow-flare check: a bench press grip is wide, so from the front tucked and flared elbows both sit
     # out beside the shoulders (synthetic: 0.6-0.8 shoulder widths either way), and no other view shows it
-    "bench_press": (_elbow_depth(100.0, "the bar touching the chest means elbows at ~90°"), _lockout(), _rom(), _tempo()),
+    "bench_press": (_elbow_depth(100.0, "the bar touching the chest means elbows at ~90°"), _lockout(at_rest=False), _rom(), _tempo()),
     "bicep_curl": (_swing(), _elbow_drift(), _curl_top(), _rom(), _tempo()),
-    "shoulder_press": (_lockout(160.0), _press_bottom(), _swing(12.0), _symmetry("elbow"), _rom(), _tempo()),
+    "shoulder_press": (_lockout(160.0, at_rest=False), _press_bottom(), _swing(12.0), _symmetry("elbow"), _rom(), _tempo()),
     "deadlift": (_torso_lean(65.0, "a conventional deadlift starts with the back ~45-60° from vertical; a flatter "
                              "back at the bottom (hips shooting up, or the back rounding) loads the spine"),
-                 _lockout(165.0, "hip", "hips"), _rom(), _tempo(1.2)),
+                 _lockout(165.0, "hip", "hips", at_rest=False), _rom(), _tempo(1.2)),
     "pull_up": (_pull_up_top(), _lockout(150.0, "elbow", "arms at the bottom"), _rom(), _tempo()),
     "lateral_raise": (_raise_height(), _swing(), _symmetry("shoulder"), _rom(), _tempo()),
-    "plank": (_hips("hip_sag"), _hips("hip_pike")),
+    "plank": (_hips("hip_sag"), _hips("hip_pike"), _straight_legs(), _head()),
 }
 FORM_EXERCISES: tuple[str, ...] = tuple(CHECKS)
 # Checks of a specific end of the range: when one fires, the generic "rom" check would repeat it.
 RANGE_CHECKS: frozenset[str] = frozenset({"depth", "lockout", "curl_height", "raise_height", "chin_over_bar"})
+# Range and tempo: advice on a rep, not faulty form. On real push-ups labelled correct / wrong (PushFit) they fire
+# about as often on correct clips as on wrong ones, while posture issues mark wrong clips (docs/form.md).
+ADVICE: frozenset[str] = RANGE_CHECKS | {"rom", "tempo"}
 # Checks of a posture held through the movement: they can judge a stretch of frames without counted reps.
-POSTURE: frozenset[str] = frozenset({"hip_sag", "hip_pike", "swing", "elbow_drift"})
+POSTURE: frozenset[str] = frozenset({"hip_sag", "hip_pike", "knees", "head", "swing", "elbow_drift"})
 
 
 def _thigh_length(points: np.ndarray) -> float:
@@ -480,9 +572,19 @@ def assess_form(seq: PoseSequence, exercise: str | None, reps: RepReport) -> For
     for rep in rep_list:
         sl = slice(rep.start_frame, rep.end_frame + 1)
         data = RepData(points[sl], angles[sl], rep.bottom_frame - rep.start_frame, rep, side, view, set_rom, thigh,
-                       angles[in_reps])  # fmt: skip
+                       angles[in_reps], angles[_finish(rep, len(seq))])  # fmt: skip
         out.append(_check(runnable, data))
     return FormReport(exercise, view, out, sorted({c.name for c in runnable}), skipped, _summary(exercise, out, skipped))
+
+
+def _finish(rep: Rep, n: int, first: int = 0) -> slice:
+    """Frames from the rep's bottom to the top it returns to: the counter ends a rep on its way back up (at
+    70 % of the range), so look on past the end by as long again as the way back took (the next rep, if
+    any, is still going down then). When the frames run out first (the clip ends), the top the rep started
+    from counts too: a clip cut on the way up says nothing about the lockout. ``first``: frame number of
+    index 0; ``n``: frames available."""
+    stop = 2 * rep.end_frame - rep.bottom_frame + 1 - first
+    return slice(rep.bottom_frame - first if stop <= n else rep.start_frame - first, min(n, stop))
 
 
 def _check(runnable: list[Check], data: RepData) -> RepForm:
@@ -528,5 +630,6 @@ class LiveForm:
         self._angles.append(angles[a : b + 1])
         runnable = [c for c in CHECKS[self.exercise] if self.view in c.views]
         data = RepData(points[a : b + 1], angles[a : b + 1], rep.bottom_frame - rep.start_frame, rep, near_side(points),
-                       self.view, float(np.percentile(self._roms, 90)), _thigh_length(points), np.concatenate(self._angles))  # fmt: skip
+                       self.view, float(np.percentile(self._roms, 90)), _thigh_length(points), np.concatenate(self._angles),
+                       angles[_finish(rep, len(points), first)])  # fmt: skip
         return _check(runnable, data)
