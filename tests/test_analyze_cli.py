@@ -73,7 +73,7 @@ def test_landmark_file_text_report(pushup_npy):
     assert "Repetitions:" in text
 
 
-def test_parquet_table_needs_a_video_id(pushup_npy, tmp_path):
+def test_parquet_table_is_a_batch_of_its_videos_or_one_by_id(pushup_npy, tmp_path):
     import pandas as pd
 
     from workout_analysis.sequence import IMAGE_COLUMNS, TABLE_META_COLUMNS
@@ -87,7 +87,10 @@ def test_parquet_table_needs_a_video_id(pushup_npy, tmp_path):
         rows.append(pd.concat([meta, pd.DataFrame(landmarks.reshape(len(landmarks), -1), columns=IMAGE_COLUMNS)], axis=1))
     table = tmp_path / "landmarks.parquet"
     pd.concat(rows)[[*TABLE_META_COLUMNS, *IMAGE_COLUMNS]].to_parquet(table)
-    assert_one_line_error(workout(table, "--exercise", "push_up"), 2, str(table), "--video-id", "push_up/a")
+    batch = workout(table, "--exercise", "push_up")
+    assert batch.returncode == 0, batch.stderr
+    assert [line.split(": ")[0] for line in batch.stdout.splitlines()] == [f"{table} (video push_up/{v})" for v in "ab"]
+    assert_one_line_error(workout(table, "--video-id", "push_up/c"), 2, str(table), "no video 'push_up/c'")
     proc = workout(table, "--video-id", "push_up/b", "--exercise", "push_up", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)

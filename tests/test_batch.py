@@ -9,10 +9,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import shared_path
 
-from workout_analysis.batch import SUMMARY_COLUMNS, AnalyzeOptions, analyze_file, analyze_many, find_inputs
+from workout_analysis.batch import (
+    SUMMARY_COLUMNS,
+    AnalyzeOptions,
+    analyze_file,
+    analyze_many,
+    find_files,
+    find_inputs,
+)
 from workout_analysis.errors import WorkoutError
 from workout_analysis.synth import generate
 
@@ -38,15 +46,16 @@ def collection(tmp_path_factory) -> Path:
 
 
 def test_find_inputs_walks_folders_and_refuses_what_is_missing(collection, tmp_path):
-    found = find_inputs([collection])
+    found = find_files([collection])
     assert [p.relative_to(collection).as_posix() for p in found] == ["chest/broken.npz", "chest/push_up.npz",
                                                                      "legs/squat.npz"]  # fmt: skip
-    assert find_inputs([collection / "legs" / "squat.npz", collection]) == [collection / "legs" / "squat.npz",
-                                                                            *found[:2]]  # fmt: skip
+    assert find_files([collection / "legs" / "squat.npz", collection]) == [collection / "legs" / "squat.npz",
+                                                                           *found[:2]]  # fmt: skip
+    assert [i.path for i in find_inputs([collection])] == found and all(i.video_id is None for i in find_inputs([collection]))
     with pytest.raises(WorkoutError, match="no such file or folder"):
-        find_inputs([tmp_path / "nope"])
+        find_files([tmp_path / "nope"])
     with pytest.raises(WorkoutError, match="no video or landmark file found"):
-        find_inputs([tmp_path])
+        find_files([tmp_path])
 
 
 def test_batch_reports_the_bad_file_and_writes_the_summary(collection, tmp_path):
@@ -56,7 +65,7 @@ def test_batch_reports_the_bad_file_and_writes_the_summary(collection, tmp_path)
     assert "Traceback" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("workout: error: ")]
     assert len(errors) == 1 and "broken.npz" in errors[0]
-    assert "2 of 3 files analysed, 1 failed" in proc.stderr
+    assert "2 of 3 analysed, 1 failed" in proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 2
     assert all(re.fullmatch(r".+\.npz: (squat|push up) \(\d+%\), \d+ reps, form \d+/100", line) for line in lines)
@@ -97,9 +106,33 @@ def test_batch_options_are_checked_up_front(collection, tmp_path):
 def test_analyze_many_with_a_given_exercise_on_a_real_video(collection, tmp_path):
     video = tmp_path / "clip.mp4"
     shutil.copy(shared_path(*VIDEO), video)
-    outcomes = {o.path.name: o for o in analyze_many([video, collection / "chest" / "broken.npz"],
+    outcomes = {o.item.path.name: o for o in analyze_many([video, collection / "chest" / "broken.npz"],
                                                       AnalyzeOptions(exercise="squat"))}  # fmt: skip
     assert "broken.npz" in outcomes["broken.npz"].error
     clip = outcomes["clip.mp4"]
     assert clip.error is None and clip.row["exercise"] == "squat" and clip.analysis["given"] is True
     assert clip.row["frames"] == 82 and clip.row["frames_with_pose"] >= 70
+
+
+def test_a_file_of_several_sequences_is_a_batch_of_them(tmp_path):
+    """RepCount-A's layout: one .npz, an array (T, 104) per video (99 coordinates, then 5 angles)."""
+    arrays = {}
+    for exercise in ("squat", "jumping_jack"):
+        seq, _ = generate(exercise, seed=21, noise=0.0)
+        flat = np.nan_to_num(seq.landmarks[..., :3]).reshape(len(seq), 99)  # no pose: an all-zero row
+        arrays[f"{exercise}_clip"] = np.concatenate([flat, np.zeros((len(seq), 5))], axis=1).astype(np.float16)
+    poses = tmp_path / "poses.npz"
+    np.savez(poses, **arrays)
+    proc = workout(poses, "--workers", "1", "-o", tmp_path / "out.csv")
+    assert proc.returncode == 0, proc.stderr
+    with open(tmp_path / "out.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["input"] for r in rows] == [f"{poses} (video squat_clip)", f"{poses} (video jumping_jack_clip)"]
+    assert all(r["error"] == "" and r["exercise"] and r["frames"] == r["frames_with_pose"] for r in rows)
+    one = workout(poses, "--video-id", "squat_clip", "--json")  # one of them, as a single analysis: the same
+    assert one.returncode == 0, one.stderr
+    single = json.loads(one.stdout)
+    assert single["exercise"] == rows[0]["exercise"] and str(single["frames"]) == rows[0]["frames"]
+    assert str((single["reps"] or {}).get("count", "")) == rows[0]["reps"]
+    missing = workout(poses, "--video-id", "nope")
+    assert missing.returncode == 2 and "no sequence 'nope' in this file" in missing.stderr

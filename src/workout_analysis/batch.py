@@ -14,7 +14,7 @@ import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,26 @@ def analyze_file(path: str | os.PathLike[str], options: AnalyzeOptions = Analyze
     return result
 
 
-def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+@dataclass(frozen=True)
+class Item:
+    """One thing to analyse: a file, or one sequence of a file that holds several."""
+
+    path: Path
+    video_id: str | None = None
+
+    def __str__(self) -> str:
+        return str(self.path) if self.video_id is None else f"{self.path} (video {self.video_id})"
+
+
+def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[Item]:
+    """:func:`find_files`, with every file that holds several sequences (an extract table, an ``.npz`` of
+    several arrays) opened up into one item per sequence."""
+    from .sequence import sequence_ids
+
+    return [Item(path, vid) for path in find_files(paths) for vid in (sequence_ids(path) or [None])]
+
+
+def find_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """The files to analyse: each path itself, or every video and landmark file under a folder."""
     found: list[Path] = []
     for given in map(Path, paths):
@@ -122,9 +141,9 @@ def summary_row(result: Any) -> dict[str, Any]:
 
 @dataclass
 class Outcome:
-    """One file's result in a batch: its analysis as a JSON dict and a summary row, or why it failed."""
+    """One item's result in a batch: its analysis as a JSON dict and a summary row, or why it failed."""
 
-    path: Path
+    item: Item
     analysis: dict[str, Any] | None = None
     row: dict[str, Any] | None = None
     error: str | None = None
@@ -147,32 +166,35 @@ def _init_worker(model: str | None, exercise: str | None) -> None:
     _load_bundle_once(model, exercise)
 
 
-def _analyze_one(path: Path, options: AnalyzeOptions) -> Outcome:
+def _analyze_one(item: Item, options: AnalyzeOptions) -> Outcome:
     try:
-        result = analyze_file(path, options, _worker_bundle)
+        result = analyze_file(item.path, replace(options, video_id=item.video_id), _worker_bundle)
     except WorkoutError as exc:
-        return Outcome(path, error=str(exc))
+        return Outcome(item, error=str(exc))
     except (OSError, ValueError, RuntimeError) as exc:  # a file the readers did not foresee: report, go on
-        return Outcome(path, error=f"{path}: cannot be analysed ({type(exc).__name__}: {exc})")
-    return Outcome(path, result.to_dict(), summary_row(result))
+        return Outcome(item, error=f"{item}: cannot be analysed ({type(exc).__name__}: {exc})")
+    return Outcome(item, result.to_dict(), summary_row(result))
 
 
-def analyze_many(paths: list[Path], options: AnalyzeOptions = AnalyzeOptions(), workers: int = 1) -> Iterator[Outcome]:
-    """Analyse every file of ``paths`` with ``workers`` processes; yields an Outcome as each finishes.
+def analyze_many(items: Iterable[Item | str | os.PathLike[str]], options: AnalyzeOptions = AnalyzeOptions(),
+                 workers: int = 1) -> Iterator[Outcome]:  # fmt: skip
+    """Analyse every item (see :func:`find_inputs`; a plain path is one file) with ``workers`` processes;
+    yields an Outcome as each finishes.
 
-    A model that cannot be loaded is the caller's error (raised at once); a file that cannot be
+    A model that cannot be loaded is the caller's error (raised at once); an item that cannot be
     analysed is an Outcome with ``error`` set, and the others go on.
     """
+    todo = [i if isinstance(i, Item) else Item(Path(i)) for i in items]
     _load_bundle_once(options.model, options.exercise)  # a bad model fails once, here, not in every worker
     if workers <= 1:
-        for path in paths:
-            yield _analyze_one(path, options)
+        for item in todo:
+            yield _analyze_one(item, options)
         return
     # spawn, not fork: MediaPipe's native state is not fork-safe.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(options.model, options.exercise)) as pool:  # fmt: skip
-        futures: dict[Future, Path] = {pool.submit(_analyze_one, path, options): path for path in paths}
+        futures: dict[Future, Item] = {pool.submit(_analyze_one, item, options): item for item in todo}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)

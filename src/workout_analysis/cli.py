@@ -198,8 +198,11 @@ def _analyze_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def run_analyze(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from .sequence import sequence_ids
+
     options = _analyze_options(args)
-    if len(args.inputs) > 1 or Path(args.inputs[0]).is_dir():
+    first = Path(args.inputs[0])
+    if len(args.inputs) > 1 or first.is_dir() or (args.video_id is None and sequence_ids(first) is not None):
         return _run_batch(args, options)
     if args.workers is not None or args.output is not None:
         raise WorkoutError("--workers and --output are for a batch (several inputs or a folder); "
@@ -245,12 +248,12 @@ def _run_batch(args: argparse.Namespace, options) -> int:  # type: ignore[no-unt
     if output is not None and output.suffix.lower() not in (".csv", ".jsonl"):
         raise WorkoutError(f"{output}: --output must end in .csv (summary table) or .jsonl (every result)")
     # a folder may hold the summary of an earlier run: it is not an input
-    paths = [p for p in find_inputs(args.inputs) if output is None or p.resolve() != output.resolve()]
-    workers = min(args.workers or default_workers(), len(paths))
+    items = [i for i in find_inputs(args.inputs) if output is None or i.path.resolve() != output.resolve()]
+    workers = min(args.workers or default_workers(), len(items))
     outcomes = {}
-    with tqdm(total=len(paths), unit="file", desc="analyze", file=sys.stderr) as bar:
-        for outcome in analyze_many(paths, options, workers):
-            outcomes[outcome.path] = outcome
+    with tqdm(total=len(items), unit="item", desc="analyze", file=sys.stderr) as bar:
+        for outcome in analyze_many(items, options, workers):
+            outcomes[outcome.item] = outcome
             if outcome.error is not None:
                 bar.write(f"workout: error: {outcome.error}", file=sys.stderr)
             elif args.json:
@@ -258,11 +261,11 @@ def _run_batch(args: argparse.Namespace, options) -> int:  # type: ignore[no-unt
             else:
                 bar.write(_batch_line(outcome.row), file=sys.stdout)
             bar.update()
-    ordered = [outcomes[p] for p in paths]
+    ordered = [outcomes[i] for i in items]
     failed = sum(o.error is not None for o in ordered)
     if output is not None:
         _write_batch_output(output, ordered)
-    print(f"workout: {len(paths) - failed} of {len(paths)} files analysed"
+    print(f"workout: {len(items) - failed} of {len(items)} analysed"
           + (f", {failed} failed (listed above)" if failed else "")
           + (f"; wrote {output}" if output is not None else ""), file=sys.stderr)  # fmt: skip
     return 1 if failed else 0
@@ -290,7 +293,7 @@ def _write_batch_output(output, outcomes) -> None:  # type: ignore[no-untyped-de
     try:
         with atomic_path(output) as tmp:
             if output.suffix.lower() == ".jsonl":
-                lines = [json.dumps(o.analysis if o.error is None else {"input": str(o.path), "error": o.error})
+                lines = [json.dumps(o.analysis if o.error is None else {"input": str(o.item), "error": o.error})
                          for o in outcomes]  # fmt: skip
                 tmp.write_text("".join(line + "\n" for line in lines))
             else:
@@ -301,7 +304,7 @@ def _write_batch_output(output, outcomes) -> None:  # type: ignore[no-untyped-de
                 with open(tmp, "w", newline="") as fh:
                     writer = csv.DictWriter(fh, SUMMARY_COLUMNS)
                     writer.writeheader()
-                    writer.writerows(o.row if o.error is None else {"input": str(o.path), "error": o.error}
+                    writer.writerows(o.row if o.error is None else {"input": str(o.item), "error": o.error}
                                      for o in outcomes)  # fmt: skip
     except OSError as exc:
         raise WorkoutError(f"{output}: cannot write it ({exc.strerror or exc})") from None

@@ -150,16 +150,19 @@ class PoseSequence:
 
 
 def from_flat(array: np.ndarray, fps: float = DEFAULT_FPS, meta: dict[str, Any] | None = None) -> PoseSequence:
-    """Build a sequence from (T, 33, 3), (T, 33, 4), (T, 99) or (T, 132) values.
+    """Build a sequence from (T, 33, 3), (T, 33, 4), (T, 99), (T, 132) or (T, 104) values.
 
-    Missing visibility becomes 1. All-zero or all-NaN frames are frames without a pose.
-    Raises ValueError with the expected shapes when the array fits none of them.
+    (T, 104) is RepCount-A's layout: the 99 coordinates, then 5 joint angles (ignored here: they are
+    measured again from the landmarks). Missing visibility becomes 1. All-zero or all-NaN frames are
+    frames without a pose. Raises ValueError with the expected shapes when the array fits none of them.
     """
     a = np.asarray(array, dtype=np.float32)
+    if a.ndim == 2 and a.shape[1] == 104:
+        a = a[:, :99]
     if a.ndim == 2 and a.shape[1] in (99, 132):
         a = a.reshape(len(a), NUM_LANDMARKS, a.shape[1] // NUM_LANDMARKS)
     if a.ndim != 3 or a.shape[1] != NUM_LANDMARKS or a.shape[2] not in (3, 4):
-        raise ValueError(f"shape {array.shape} is not (T, 33, 3), (T, 33, 4), (T, 99) or (T, 132)")
+        raise ValueError(f"shape {array.shape} is not (T, 33, 3), (T, 33, 4), (T, 99), (T, 132) or (T, 104)")
     if a.shape[2] == 3:
         a = np.concatenate([a, np.ones((*a.shape[:2], 1), np.float32)], axis=2)
     a = a.copy()
@@ -199,8 +202,9 @@ def load_sequence(path: str | Path, fps: float | None = None, video_id: str | No
     """Read a landmark file: ``.npz`` (this project's or a single array), ``.npy``, the original design's
     ``.csv`` (99 features, optional label column) or an extract ``.parquet`` table.
 
-    ``fps`` is needed for formats that do not record it (default 30). A table with several videos
-    needs ``video_id``. Every problem is raised as :class:`WorkoutError` naming the file.
+    ``fps`` is needed for formats that do not record it (default 30). A file with several sequences (a
+    table of several videos, an ``.npz`` of several arrays: see :func:`sequence_ids`) needs ``video_id``.
+    Every problem is raised as :class:`WorkoutError` naming the file.
     """
     path = Path(path)
     if not path.is_file():
@@ -208,7 +212,7 @@ def load_sequence(path: str | Path, fps: float | None = None, video_id: str | No
     suffix = path.suffix.lower()
     try:
         if suffix == ".npz":
-            seq = _load_npz(path, fps)
+            seq = _load_npz(path, fps, video_id)
         elif suffix == ".npy":
             seq = from_flat(np.load(path, allow_pickle=False), fps or DEFAULT_FPS)
         elif suffix == ".csv":
@@ -227,8 +231,32 @@ def load_sequence(path: str | Path, fps: float | None = None, video_id: str | No
     return seq
 
 
-def _load_npz(path: Path, fps: float | None) -> PoseSequence:
+def sequence_ids(path: str | Path) -> list[str] | None:
+    """The names of the sequences in a file that holds several (the videos of an extract table, the arrays
+    of an ``.npz`` such as RepCount-A's ``poses.npz``), for ``load_sequence(path, video_id=...)``; None for
+    a file of one sequence. Unreadable files are None too: loading them says what is wrong."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".parquet":
+            import pandas as pd
+
+            ids = pd.read_parquet(path, columns=["video_id"])["video_id"].astype(str).unique().tolist()
+        elif path.suffix.lower() == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                ids = [] if "landmarks" in data.files else list(data.files)
+        else:
+            return None
+    except (ValueError, KeyError, OSError, EOFError, ImportError):
+        return None
+    return ids if len(ids) > 1 else None
+
+
+def _load_npz(path: Path, fps: float | None, key: str | None = None) -> PoseSequence:
     with np.load(path, allow_pickle=False) as data:
+        if key is not None:
+            if key not in data.files:
+                raise WorkoutError(f"{path}: no sequence {key!r} in this file (it holds {_some(data.files)})")
+            return from_flat(data[key], fps or DEFAULT_FPS, {"video_id": key})
         if "landmarks" in data.files:
             meta = json.loads(str(data["meta_json"])) if "meta_json" in data.files else {}
             meta.pop("format_version", None)
@@ -241,8 +269,13 @@ def _load_npz(path: Path, fps: float | None) -> PoseSequence:
                 meta,
             )
         if len(data.files) != 1:
-            raise ValueError(f"holds {len(data.files)} arrays and no 'landmarks' array; save one sequence per file")
+            raise WorkoutError(f"{path}: holds {len(data.files)} sequences ({_some(data.files)}); choose one with "
+                               "--video-id, or analyse them all as a batch")  # fmt: skip
         return from_flat(data[data.files[0]], fps or DEFAULT_FPS)
+
+
+def _some(names: list[str], shown: int = 3) -> str:
+    return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
 
 
 def _load_csv(path: Path, fps: float) -> PoseSequence:
@@ -260,13 +293,12 @@ def _load_csv(path: Path, fps: float) -> PoseSequence:
 def _load_table(path: Path, video_id: str | None) -> PoseSequence:
     import pandas as pd
 
-    table = pd.read_parquet(path)
-    if video_id is not None:
-        table = table[table["video_id"] == video_id]
-        if table.empty:
-            raise WorkoutError(f"{path}: no video {video_id!r} in this table")
+    table = pd.read_parquet(path) if video_id is None else pd.read_parquet(path, filters=[("video_id", "==", video_id)])
+    if video_id is not None and table.empty:
+        raise WorkoutError(f"{path}: no video {video_id!r} in this table")
     sequences = sequences_from_table(table)
     if len(sequences) != 1:
-        ids = ", ".join(s.meta["video_id"] for s in sequences[:3])
-        raise WorkoutError(f"{path}: holds {len(sequences)} videos ({ids}, ...); choose one with --video-id")
+        ids = _some([s.meta["video_id"] for s in sequences])
+        raise WorkoutError(f"{path}: holds {len(sequences)} videos ({ids}); choose one with --video-id, "
+                           "or analyse them all as a batch")  # fmt: skip
     return sequences[0]
