@@ -73,6 +73,19 @@ def test_slow_tempo_counts_the_same():
     assert count_reps(slow, "push_up").count == 5
 
 
+@pytest.mark.parametrize("exercise, seed", [("pull_up", 4), ("push_up", 6), ("bicep_curl", 7)])
+def test_tempo_that_changes_within_the_set(exercise, seed):
+    """Six reps 4x slower, then the same six at normal speed (one person, one camera): the fast reps
+    are a quarter of the typical cycle, yet neither merged nor dropped as glitches."""
+    fast, truth = generate(exercise, seed=seed, reps=6, view="side")
+    slow, _ = generate(exercise, seed=seed, reps=6, view="side", fps=4 * fast.fps)  # played at fast.fps
+    both = PoseSequence(np.concatenate([slow.landmarks, fast.landmarks]), fast.fps)
+    report = count_reps(both, exercise)
+    assert abs(report.count - 2 * truth.reps) <= 1
+    fast_start = len(slow) / fast.fps
+    assert abs(sum(r.start_s >= fast_start - 1 for r in report.reps) - truth.reps) <= 1
+
+
 def test_partial_rep_is_reported_not_counted():
     seq, truth = generate("squat", seed=6, reps=5, view="side")
     knee = count_reps(seq, "squat").signal

@@ -47,6 +47,9 @@ MIN_LOCAL_RANGE = 0.2  # a local range under this share of the whole set's range
 PC_WEIGHT = 0.9
 SAGITTAL = frozenset({"knee", "hip", "ankle", "trunk_lean"})  # angles that bend towards a front camera
 FRONT_SAGITTAL_WEIGHT = 0.8
+TEMPO_SCALES = (1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.125)  # local cycle / typical cycle, where the tempo changes
+LOCAL_MIN_SCORE = 0.4  # a local cycle must repeat this clearly to override the typical one ...
+LOCAL_MARGIN = 1.2  # ... and be at most this x a scale to use it
 SMOOTH_FRACTION = 0.1  # Gaussian smoothing sigma as a share of the typical cycle: keeps the rep, drops jitter
 HOLD_SPEED = 0.25  # torso lengths per second over HOLD_LAG_S: slower than this the body is holding still
 HOLD_LAG_S = 0.5
@@ -143,9 +146,12 @@ class _RepMachine:
         return Rep(self.count, start[1], t, self.bottom[1], float(self.raw_max - self.raw_min), self.unit,
                    start[0], frame, self.bottom[0])  # fmt: skip
 
-    def step(self, frame: int, t: float, s: float, raw: float) -> Rep | None:
-        """Advance one frame; returns the rep this frame completes, if any."""
+    def step(self, frame: int, t: float, s: float, raw: float, min_rep_frames: int | None = None) -> Rep | None:
+        """Advance one frame (``min_rep_frames``: the shortest rep at the local tempo); returns the rep
+        this frame completes, if any."""
         self.gap = 0
+        if min_rep_frames is not None:
+            self.min_rep_frames = min_rep_frames
         if self.state is None:
             if s >= HIGH:
                 self._at_rest(frame, t, s, raw)
@@ -207,6 +213,41 @@ class _Plan:
     def min_rep_frames(self) -> int:
         return int(max(MIN_REP_S * self.fps, MIN_REP_FRACTION * self.period))
 
+    def _at_scale(self, factor: float) -> tuple[float, int, int]:
+        """(smoothing sigma, level half-window, shortest rep), in frames, for cycles ``factor`` x the typical one."""
+        period = factor * self.period
+        sigma = float(np.clip(SMOOTH_FRACTION * period, 0.05 * self.fps, 0.3 * self.fps))
+        half = int(min(LEVEL_WINDOW * period, MAX_LEVEL_WINDOW_S * self.fps))
+        return sigma, half, int(max(MIN_REP_S * self.fps, MIN_REP_FRACTION * period))
+
+    def local_scales(self, raw: np.ndarray, first: int = 0) -> np.ndarray:
+        """(T,) index into :data:`TEMPO_SCALES` of the tempo around each frame (0: the typical one).
+
+        A set's tempo can change (slow strict reps, then fast kipping ones): the autocorrelation over
+        the level window around every ``grid``-th frame (absolute frame numbers from ``first``, so the
+        live counter's slices agree with the whole sequence) finds a local cycle; where it repeats
+        clearly and is much shorter than the typical cycle, smoothing, level window and shortest rep
+        follow it. Longer local cycles keep the typical scale (its windows already span them).
+        """
+        scales = np.zeros(len(raw), dtype=int)
+        x = smooth(fill_gaps(raw, int(MAX_GAP_S * self.fps)), 0.05 * self.fps)
+        grid = max(1, self.period // 4)
+        min_lag = max(2, int(MIN_PERIOD_S * self.fps))
+        centres = np.arange(-first % grid, len(raw), grid)
+        local = np.full(len(centres), np.nan)
+        for k, c in enumerate(centres):
+            window = x[max(0, c - self.half) : c + self.half + 1]
+            score, lag = periodicity(window, min_lag, int(self.period))
+            if score >= LOCAL_MIN_SCORE and lag:
+                local[k] = lag / self.period
+        if not np.isfinite(local).any():
+            return scales
+        ratio = np.interp(np.arange(len(raw)), centres, np.where(np.isfinite(local), local, 1.0))
+        # the largest scale that is still no longer than the local cycle
+        for k, factor in enumerate(TEMPO_SCALES):
+            scales[ratio <= factor * LOCAL_MARGIN] = k
+        return scales
+
     @property
     def enough_range(self) -> bool:
         return self.hi - self.lo >= MIN_RANGE[self.unit]
@@ -220,12 +261,22 @@ class _Plan:
     def smooth(self, raw: np.ndarray) -> np.ndarray:
         return smooth(fill_gaps(raw, int(MAX_GAP_S * self.fps)), self.sigma)
 
-    def scaled(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(s, moving): the signal scaled to its local range (1 = rest) and where the person moves enough."""
-        local_lo, local_hi = _local_levels(x, self.half)
+    def read(self, raw: np.ndarray, first: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x, s, moving, min_rep): the smoothed signal, scaled to its local range (1 = rest), where the
+        person moves enough, and the shortest rep (frames) at each frame, all at the local tempo."""
+        scales = self.local_scales(raw, first)
+        filled = fill_gaps(raw, int(MAX_GAP_S * self.fps))
+        x = np.empty(len(raw))
+        local_lo, local_hi, min_rep = np.empty(len(raw)), np.empty(len(raw)), np.empty(len(raw), dtype=int)
+        for k in np.unique(scales):
+            sigma, half, shortest = self._at_scale(TEMPO_SCALES[k])
+            at = scales == k
+            xk = smooth(filled, sigma)
+            lo, hi = _local_levels(xk, half)
+            x[at], local_lo[at], local_hi[at], min_rep[at] = xk[at], lo[at], hi[at], shortest
         moving = (local_hi - local_lo) >= max(MIN_RANGE[self.unit], MIN_LOCAL_RANGE * (self.hi - self.lo))
         s = (x - local_lo) / np.maximum(local_hi - local_lo, 1e-9)
-        return (s if self.rest_high else 1 - s), moving
+        return x, (s if self.rest_high else 1 - s), moving, min_rep
 
 
 def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> _Plan:
@@ -322,7 +373,7 @@ def count_reps(seq: PoseSequence, exercise: str | None = None) -> RepReport:
     known = exercise in ALL_EXERCISES
     points = metric_xyz(seq)
     plan = _make_plan(points, exercise if known else None, seq.fps)
-    x = plan.smooth(plan.raw(points))
+    x, s, moving, min_rep = plan.read(plan.raw(points))
     report = RepReport(exercise, 0, [], plan.spec.name, x, times, method="exercise" if known else "fallback")
     report.rest_level, report.far_level = (plan.hi, plan.lo) if plan.rest_high else (plan.lo, plan.hi)
     if exercise is not None and not known:
@@ -330,12 +381,11 @@ def count_reps(seq: PoseSequence, exercise: str | None = None) -> RepReport:
     if not plan.enough_range:
         report.notes.append("too little movement to count repetitions")
         return report
-    s, moving = plan.scaled(x)
     machine = _RepMachine(plan.unit, plan.min_rep_frames, int(RESET_GAP_S * plan.fps), plan.period)
     for i in range(len(x)):
         if not np.isfinite(x[i]):
             machine.missing()
-        elif moving[i] and (rep := machine.step(i, float(times[i]), float(s[i]), float(x[i]))):
+        elif moving[i] and (rep := machine.step(i, float(times[i]), float(s[i]), float(x[i]), int(min_rep[i]))):
             report.reps.append(rep)
     report.count, report.partial_reps = len(report.reps), machine.partials
     return report
@@ -460,14 +510,13 @@ class RepCounter:
         lo = max(first, self._next - self._lookahead)
         hi = min(self._n, stop + self._lookahead)
         raw = np.fromiter((self._raw[i - first] for i in range(lo, hi)), float, hi - lo)
-        x = plan.smooth(raw)
-        s, moving = plan.scaled(x)
+        x, s, moving, min_rep = plan.read(raw, lo)
         found = []
         for i in range(self._next, stop):
             j = i - lo
             if not np.isfinite(x[j]):
                 machine.missing()
-            elif moving[j] and (rep := machine.step(i, self._times[i - first], float(s[j]), float(x[j]))):
+            elif moving[j] and (rep := machine.step(i, self._times[i - first], float(s[j]), float(x[j]), int(min_rep[j]))):
                 found.append(rep)
         self._next = stop
         return self._accept(found)

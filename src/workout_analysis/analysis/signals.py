@@ -178,10 +178,12 @@ def periodicity(x: np.ndarray, min_lag: int, max_lag: int) -> tuple[float, int]:
     The score is near 1 for a clean repeating movement and near 0 for noise or a single movement.
     """
     v = x[np.isfinite(x)]
-    v = v - v.mean()
     n = len(v)
     max_lag = min(max_lag, n // 2)
-    if n < 8 or max_lag <= min_lag or not v.any():
+    if n < 8 or max_lag <= min_lag:
+        return 0.0, 0
+    v = v - v.mean()
+    if not v.any():
         return 0.0, 0
     spec = np.fft.rfft(v, 2 * n)
     ac = np.fft.irfft(spec * np.conj(spec))[:n]
