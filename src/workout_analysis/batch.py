@@ -92,6 +92,31 @@ class Item:
         return str(self.path) if self.video_id is None else f"{self.path} (video {self.video_id})"
 
 
+def analyze_people(path: str | os.PathLike[str], max_people: int, options: AnalyzeOptions = AnalyzeOptions(),
+                   bundle: Any = None, progress: Callable[[int], None] | None = None) -> list:  # fmt: skip
+    """``workout analyze --people N``: each person of a video analysed on their own, most-seen first.
+
+    People in view for less than a second are left out. Raises NoPersonError when nobody is seen.
+    """
+    from .analysis.report import analyze, check_exercise
+    from .errors import NoPersonError
+    from .pose import extract_people
+
+    path = Path(path)
+    if path.suffix.lower() in LANDMARK_SUFFIXES:
+        raise WorkoutError(f"{path}: --people needs a video; a landmark file holds one person's landmarks")
+    exercise = None if options.exercise is None else check_exercise(options.exercise)
+    if exercise is None and bundle is None:
+        from .bundle import load_bundle
+
+        bundle = load_bundle(options.model)  # before the slow pose extraction: a bad bundle fails at once
+    people = extract_people(path, max_people, options.stride, progress)
+    if not people:
+        raise NoPersonError(f"{path}: no person in view for a second or more")
+    return [analyze(seq, bundle, exercise, options.config, name=f"{path} (person {seq.meta['person']})")
+            for seq in people]  # fmt: skip
+
+
 def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[Item]:
     """:func:`find_files`, with every file that holds several sequences (an extract table, an ``.npz`` of
     several arrays) opened up into one item per sequence."""

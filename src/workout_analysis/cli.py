@@ -177,6 +177,8 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--video-id", help="which video of a Parquet table with several (one input only)")
     p.add_argument("--min-confidence", type=float, help="below this probability a window is 'no exercise' "
                    "(default: the one chosen on validation data, see docs/analyze.md)")  # fmt: skip
+    p.add_argument("--people", type=int, default=1, metavar="N", help="a video with several people: follow up "
+                   "to N at once and analyse each on their own (default 1: the most prominent person)")  # fmt: skip
     p.add_argument("--workers", type=int, help="batch: processes working at once (default: one per core)")
     p.add_argument("-o", "--output", metavar="FILE", help="batch: write a summary table (.csv, a row per file) "
                    "or every result (.jsonl, one JSON object per line)")  # fmt: skip
@@ -207,6 +209,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     if args.workers is not None or args.output is not None:
         raise WorkoutError("--workers and --output are for a batch (several inputs or a folder); "
                            "for one file use --json and redirect it")  # fmt: skip
+    if args.people != 1:
+        return _run_people(args, options)
     import json
 
     from tqdm import tqdm
@@ -231,6 +235,32 @@ def run_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_people(args: argparse.Namespace, options) -> int:  # type: ignore[no-untyped-def]
+    import json
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from .batch import analyze_people
+    from .video import header_frame_count
+
+    if args.people < 1:
+        raise WorkoutError(f"--people must be 1 or more, got {args.people}")
+    if args.plot:
+        raise WorkoutError("--plot draws one person's reps; use it without --people")
+    path = Path(args.inputs[0])
+    total = -(-header_frame_count(path) // args.stride) or None
+    with tqdm(total=total, unit="frame", desc="finding the people", file=sys.stderr, leave=False) as bar:
+        results = analyze_people(path, args.people, options, progress=bar.update)
+    if args.json:
+        people = [{"person": k, **r.to_dict()} for k, r in enumerate(results, start=1)]
+        print(json.dumps({"input": str(path), "people": people}, indent=2))
+    else:
+        print("\n\n".join(f"Person {k} of {len(results)}, in view in {r.frames_with_pose} of {r.frames} frames\n"
+                           f"{r.to_text()}" for k, r in enumerate(results, start=1)))  # fmt: skip
+    return 0
+
+
 def _run_batch(args: argparse.Namespace, options) -> int:  # type: ignore[no-untyped-def]
     import json
     from pathlib import Path
@@ -240,8 +270,8 @@ def _run_batch(args: argparse.Namespace, options) -> int:  # type: ignore[no-unt
     from .batch import analyze_many, find_inputs
     from .dataset import default_workers
 
-    if args.plot or args.video_id:
-        raise WorkoutError("--plot and --video-id take one input, not a batch")
+    if args.plot or args.video_id or args.people != 1:
+        raise WorkoutError("--plot, --video-id and --people take one input, not a batch")
     if args.workers is not None and args.workers < 1:
         raise WorkoutError(f"--workers must be 1 or more, got {args.workers}")
     output = None if args.output is None else Path(args.output)

@@ -197,6 +197,73 @@ class PoseEstimator:
         return PoseSequence(np.stack(image_rows), fps, np.array(times), np.stack(world_rows), dict(meta or {}))
 
 
+    def estimate_people(self, frames: Iterable[Frame], fps: float = DEFAULT_FPS, meta: dict | None = None,
+                        min_seconds: float = 1.0) -> list[PoseSequence]:  # fmt: skip
+        """Each person's landmarks over the frames, one sequence per person (:class:`PeopleTracker` keeps
+        their numbers), NaN where that person was not seen. People seen for less than ``min_seconds`` are
+        left out; the others come most-seen first, ``meta["person"]`` numbering them from 1."""
+        tracker = PeopleTracker()
+        seen: list[dict[int, DetectedPose]] = []
+        times = []
+        for frame in frames:
+            seen.append(tracker.update(self.detect(frame.rgb, frame.timestamp), frame.timestamp))
+            times.append(frame.timestamp)
+        if not times:
+            raise WorkoutError(f"{(meta or {}).get('source', 'input')}: no frames to estimate poses on")
+        frames_of = {k: sum(k in s for s in seen) for k in range(tracker.tracks)}
+        kept = sorted((k for k, n in frames_of.items() if n >= min_seconds * fps), key=lambda k: -frames_of[k])
+        people = []
+        for number, k in enumerate(kept, start=1):
+            image = np.full((len(times), NUM_LANDMARKS, 4), np.nan, np.float32)
+            world = np.full((len(times), NUM_LANDMARKS, 3), np.nan, np.float32)
+            for i, frame_poses in enumerate(seen):
+                if (pose := frame_poses.get(k)) is not None:
+                    image[i], world[i] = pose.image, pose.world
+            people.append(PoseSequence(image, fps, np.array(times), world, {**(meta or {}), "person": number}))
+        return people
+
+
+class PeopleTracker:
+    """A stable number for each person across frames.
+
+    Each frame's detections go to the tracks whose last torso centre is nearest, nearest pairs first,
+    within ``max_jump`` of the frame's size (plus ``per_second`` for each second a track has been
+    unseen, so that someone hidden for a moment is picked up again where they reappear); a detection no
+    track claims starts a new track. Greedy matching is enough: people training side by side do not
+    swap places between two frames.
+    """
+
+    def __init__(self, max_jump: float = 0.12, per_second: float = 0.15) -> None:
+        self.max_jump, self.per_second = max_jump, per_second
+        self._last: list[tuple[np.ndarray, float]] = []  # per track: last centre, time last seen
+
+    @property
+    def tracks(self) -> int:
+        return len(self._last)
+
+    def update(self, poses: list[DetectedPose], t: float) -> dict[int, DetectedPose]:
+        """Track number -> pose, for the people in this frame."""
+        pairs = sorted(
+            (float(np.linalg.norm(pose.centre - centre)), k, j)
+            for j, pose in enumerate(poses)
+            for k, (centre, last_t) in enumerate(self._last)
+            if np.linalg.norm(pose.centre - centre) <= self.max_jump + self.per_second * (t - last_t)
+        )
+        assigned: dict[int, DetectedPose] = {}
+        used: set[int] = set()
+        for _, k, j in pairs:
+            if k not in assigned and j not in used:
+                assigned[k] = poses[j]
+                used.add(j)
+        for j, pose in enumerate(poses):
+            if j not in used:
+                assigned[len(self._last)] = pose
+                self._last.append((pose.centre, t))
+        for k, pose in assigned.items():
+            self._last[k] = (pose.centre, t)
+        return assigned
+
+
 @contextlib.contextmanager
 def _native_stderr_silenced() -> Iterator[None]:
     """Send file descriptor 2 to /dev/null: MediaPipe's C++ logging ignores Python and env settings."""
@@ -243,12 +310,31 @@ def extract_sequence(
     ``truncated`` (a one-line description). Frame ``i`` of the sequence is frame ``i * stride`` of the video,
     and its fps is the video's divided by ``stride``.
     """
-    with VideoReader(video, stride) as reader, PoseEstimator(**options) as estimator:  # type: ignore[arg-type]
+    return _extract(video, stride, progress, options, people=False)[0]
+
+
+def extract_people(
+    video: str | os.PathLike[str],
+    max_people: int,
+    stride: int = 1,
+    progress: Callable[[int], None] | None = None,
+    **options: float,
+) -> list[PoseSequence]:
+    """Like :func:`extract_sequence`, for up to ``max_people`` people at once: one sequence per person
+    (see :meth:`PoseEstimator.estimate_people`), most-seen first; an empty list when nobody is seen."""
+    return _extract(video, stride, progress, {**options, "num_poses": max_people}, people=True)
+
+
+def _extract(video: str | os.PathLike[str], stride: int, progress: Callable[[int], None] | None,
+             options: dict, people: bool) -> list[PoseSequence]:  # fmt: skip
+    with VideoReader(video, stride) as reader, PoseEstimator(**options) as estimator:
         meta = {"source": str(video), "width": reader.width, "height": reader.height, "stride": stride,
                 "frame_count": reader.frame_count, "fps_guessed": reader.fps_guessed}  # fmt: skip
         frames = reader if progress is None else _counted(reader, progress)
         # The sequence's fps is its own sample rate, so that code timing reps by fps agrees with the timestamps.
-        seq = estimator.estimate(frames, reader.fps / stride, meta)
+        fps = reader.fps / stride
+        found = estimator.estimate_people(frames, fps, meta) if people else [estimator.estimate(frames, fps, meta)]
         if reader.truncated:
-            seq.meta["truncated"] = reader.describe_truncation()
-    return seq
+            for seq in found:
+                seq.meta["truncated"] = reader.describe_truncation()
+    return found
