@@ -143,6 +143,17 @@ def test_plank_reports_time_under_tension():
     assert abs(live.hold_s - report.hold_s) <= 0.1 * seq.duration
 
 
+def test_a_hold_that_keeps_moving_is_counted():
+    """A set of jumping jacks taken for a plank (the body never holds still): its reps, not 0."""
+    seq, truth = generate("jumping_jack", seed=4, reps=8)
+    report = count_reps(seq, "plank")
+    assert report.exercise == "plank" and report.method == "fallback"
+    assert abs(report.count - truth.reps) <= 1
+    assert report.hold_s < 0.5 * seq.duration and "held still" in report.notes[-1]
+    plank, _ = generate("plank", seed=4)  # a real hold stays a hold
+    assert count_reps(plank, "plank").method == "hold"
+
+
 def test_report_is_json_friendly():
     seq, _ = generate("lunge", seed=1, reps=4)
     d = json.loads(json.dumps(count_reps(seq, "lunge").to_dict()))

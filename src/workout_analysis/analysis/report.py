@@ -87,12 +87,12 @@ class Analysis:
 def _reps_lines(reps: Any, form: Any) -> list[str]:
     if reps is None:
         return []
-    if reps.exercise in HOLDS:
+    if reps.exercise in HOLDS and reps.method == "hold":  # a "hold" that kept moving is counted (reps.py)
         return [f"Held for {reps.hold_s or 0.0:.1f} s."]
     if reps.count == 0:
         return ["No repetitions counted" + (f" ({'; '.join(reps.notes)})." if reps.notes else ".")]
     tempo = np.mean([r.duration_s for r in reps.reps])
-    what = "Repetitions" if reps.exercise else "Repeated movements (counted from the whole pose)"
+    what = "Repetitions" if reps.method == "exercise" else "Repeated movements (counted from the whole pose)"
     lines = [f"{what}: {reps.count}, {tempo:.1f} s each on average."]
     checked = {r.index: r for r in form.reps} if form is not None else {}
     unit = {"deg": "°", "torso": " torso lengths"}

@@ -53,6 +53,7 @@ LOCAL_MARGIN = 1.2  # ... and be at most this x a scale to use it
 SMOOTH_FRACTION = 0.1  # Gaussian smoothing sigma as a share of the typical cycle: keeps the rep, drops jitter
 HOLD_SPEED = 0.25  # torso lengths per second over HOLD_LAG_S: slower than this the body is holding still
 HOLD_LAG_S = 0.5
+HOLD_SHARE = 0.5  # a "hold" in which the body is still for less than this share of the time is moving: count it
 WARMUP_S = 10.0  # the live counter picks its signal and tempo from this much movement ...
 REPLAN_S = 5.0  # ... and looks again this often
 
@@ -361,12 +362,22 @@ def count_reps(seq: PoseSequence, exercise: str | None = None) -> RepReport:
 
     ``exercise`` selects the signals (:data:`signals.EXERCISE_SIGNALS`); ``None`` or a name the counter
     does not know falls back to the periodicity of the whole pose. Holds (``exercises.HOLDS``) report
-    ``hold_s`` and no reps; ``no_exercise`` counts nothing.
+    ``hold_s`` and no reps, unless the body held still for less than ``HOLD_SHARE`` of the time and
+    repeats a movement: then ``hold_s`` and the fallback's reps. ``no_exercise`` counts nothing.
     """
     times = np.asarray(seq.timestamps, dtype=np.float64)
     empty = np.full(len(seq), np.nan)
     if exercise in HOLDS:
-        return RepReport(exercise, 0, [], "hold", empty, times, hold_s=_hold_seconds(seq), method="hold")
+        hold_s = _hold_seconds(seq)
+        if hold_s < HOLD_SHARE * seq.has_pose.sum() / seq.fps:
+            # still for little of the time: a dynamic variant (shoulder taps) or another, repeated
+            # movement taken for a hold; its repetitions say more than the hold time does
+            moving = count_reps(seq, None)
+            if moving.count >= 2:
+                moving.exercise, moving.hold_s = exercise, hold_s
+                moving.notes.append(f"held still for only {hold_s:.1f} s: counted the repeated movement of the whole pose")
+                return moving
+        return RepReport(exercise, 0, [], "hold", empty, times, hold_s=hold_s, method="hold")
     if exercise == NO_EXERCISE or not seq.has_pose.any():
         note = "no exercise recognised" if exercise == NO_EXERCISE else "no pose found"
         return RepReport(exercise, 0, [], "none", empty, times, method="none", notes=[note])
