@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := out/sample_squat.npz
+APT_INSTALL = { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && { apt-get install -y -qq $(1) >/dev/null 2>&1 || \
+  { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $(1) >/dev/null 2>&1; }; }; }
 
 .PHONY: demo test setup clean
 
@@ -12,9 +14,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	@# espeak-ng speaks `workout live --voice`; best effort: without it only that option is missing
-	command -v espeak-ng >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  { apt-get install -y -qq espeak-ng >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq espeak-ng >/dev/null 2>&1; }; }; } || \
+	@# Best effort, where apt-get runs as root: espeak-ng speaks `workout live --voice`; without it only
+	@# that option is missing.
+	command -v espeak-ng >/dev/null 2>&1 || $(call APT_INSTALL,espeak-ng) || \
 	  echo "note: espeak-ng not installed; 'workout live --voice' needs it (apt install espeak-ng)"
 	touch $(STAMP)
 
@@ -30,6 +32,9 @@ else
 endif
 
 test: $(STAMP)
+	@# Chromium runs the web page's browser test (best effort, as espeak-ng above; else that test skips)
+	command -v chromium >/dev/null 2>&1 || $(call APT_INSTALL,chromium) || \
+	  echo "note: chromium not installed; the browser test of 'workout serve' will skip"
 	$(BIN)/python -m pytest -q
 
 clean:

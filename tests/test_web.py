@@ -4,9 +4,11 @@ real shared clip; bad uploads answered with one line naming the file."""
 import base64
 import http.client
 import json
+import shutil
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -94,3 +96,63 @@ def test_serve_refuses_a_bad_port_in_one_line():
     proc = subprocess.run([sys.executable, "-m", "workout_analysis.cli", "serve", "--port", "70000"],
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert proc.returncode == 2 and proc.stderr.strip() == "workout: error: --port must be between 0 and 65535, got 70000"
+
+
+def test_the_page_in_a_real_browser(server, tmp_path):
+    """Headless Chromium, driven over the DevTools protocol: pick a file, press Analyse, read the result."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (make setup installs it where apt-get runs as root)")
+    websocket = pytest.importorskip("websocket", reason="websocket-client is in requirements-dev.txt")
+    seq, truth = generate("squat", seed=5, reps=6)
+    seq.save(tmp_path / "set.npz")
+    profile = tmp_path / "profile"
+    browser = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 60
+        while not port_file.exists() or not port_file.read_text().strip():
+            assert time.monotonic() < deadline, "Chromium did not start"
+            time.sleep(0.2)
+        port = int(port_file.read_text().split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30) as resp:
+            page = next(t for t in json.loads(resp.read()) if t["type"] == "page")
+        ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
+        calls = iter(range(1, 10**6))
+
+        def cdp(method: str, **params):
+            call = next(calls)
+            ws.send(json.dumps({"id": call, "method": method, "params": params}))
+            while True:
+                message = json.loads(ws.recv())
+                if message.get("id") == call:
+                    assert "error" not in message, message
+                    return message["result"]
+
+        def js(expression: str):
+            return cdp("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
+
+        def wait_for(expression: str, seconds: float = 120):
+            deadline = time.monotonic() + seconds
+            while not (value := js(expression)):
+                assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+                time.sleep(0.3)
+            return value
+
+        cdp("Page.navigate", url=server.url)
+        assert wait_for("document.querySelectorAll('#exercise option').length > 40")  # the list came from the API
+        node = cdp("DOM.querySelector", nodeId=cdp("DOM.getDocument")["root"]["nodeId"], selector="#file")["nodeId"]
+        cdp("DOM.setFileInputFiles", files=[str(tmp_path / "set.npz")], nodeId=node)
+        js("document.getElementById('exercise').value = 'squat'")  # named, as a user who knows it would
+        js("document.getElementById('go').click()")
+        text = wait_for("document.getElementById('result').innerText")
+        assert text.splitlines()[0] == "squat" and f"Repetitions: {truth.reps}" in text
+        assert "form" in text.lower() and "set.npz" in text
+        assert js("document.querySelector('#result img').src.startsWith('data:image/png;base64,')")
+        assert js("document.getElementById('status').innerText") == ""  # no error shown
+        ws.close()
+    finally:
+        browser.kill()
+        browser.wait()
