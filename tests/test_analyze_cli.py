@@ -182,3 +182,20 @@ def test_unrecognised_movement_is_counted_by_the_fallback(pushup_npy):
     assert not result.recognition.recognised and result.form is None
     assert result.reps.method == "fallback" and result.reps.count >= 1
     assert "Repeated movements (counted from the whole pose):" in result.to_text()
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("Sit-Ups", "sit_up"), ("crunches", "crunch"), ("bench_pressing", "bench_press"), ("jump_jack", "jumping_jack"),
+    ("barbell biceps curl", "bicep_curl"), ("chest fly machine", "chest_fly"), ("leg raises", "leg_raise"),
+    ("tricep Pushdown", "tricep_pushdown"), ("pull Up", "pull_up"), ("Lunges", "lunge"),
+])  # fmt: skip
+def test_exercise_names_as_people_and_datasets_write_them(given, expected):
+    from workout_analysis.analysis.report import check_exercise
+    from workout_analysis.errors import WorkoutError
+    from workout_analysis.exercises import ORIGINAL_CLASSES
+
+    assert check_exercise(given) == expected
+    assert all(check_exercise(original) == ours for ours, original in ORIGINAL_CLASSES.items())
+    for unknown in ("pommelhorse", "rest", "yoga"):  # "rest" is no exercise to count
+        with pytest.raises(WorkoutError, match="unknown exercise"):
+            check_exercise(unknown)

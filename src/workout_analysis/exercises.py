@@ -46,3 +46,27 @@ HOLDS: frozenset[str] = frozenset({"plank"})
 def display_name(exercise: str) -> str:
     """'bicep_curl' -> 'bicep curl'."""
     return exercise.replace("_", " ")
+
+
+# Other names people and datasets use (RepCount-A, the original Kaggle set, common spellings), compared
+# with case, spaces, hyphens and underscores ignored; plain plurals ("squats", "lunges") need no entry.
+ALIASES: dict[str, str] = {
+    "barbellbicepscurl": "bicep_curl", "bicepscurl": "bicep_curl", "dumbbellcurl": "bicep_curl", "curl": "bicep_curl",
+    "chestflymachine": "chest_fly", "pecdeck": "chest_fly", "fly": "chest_fly",
+    "legraises": "leg_raise", "benchpressing": "bench_press", "jumpjack": "jumping_jack", "starjump": "jumping_jack",
+    "dips": "tricep_dips", "tricepsdips": "tricep_dips", "tricepspushdown": "tricep_pushdown",
+    "tricepsextension": "tricep_extension", "overheadpress": "shoulder_press", "militarypress": "shoulder_press",
+    "chinup": "pull_up", "rdl": "romanian_deadlift", "hipthrusts": "hip_thrust", "tbarrow": "t_bar_row",
+    "rest": NO_EXERCISE, "none": NO_EXERCISE,
+}  # fmt: skip
+
+
+def canonical_name(name: str) -> str | None:
+    """This project's name for an exercise however it is written ('Sit-Ups', 'situp', 'barbell biceps
+    curl', RepCount-A's 'bench_pressing'), or None when it names no known exercise."""
+    key = "".join(ch for ch in name.lower() if ch.isalnum())
+    known = {c.replace("_", ""): c for c in (*ALL_EXERCISES, NO_EXERCISE)} | ALIASES
+    for candidate in (key, key[:-1] if key.endswith("s") else key, key[:-2] if key.endswith("es") else key):
+        if candidate in known:
+            return known[candidate]
+    return None

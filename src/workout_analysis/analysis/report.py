@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NoPersonError, WorkoutError
-from ..exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE, display_name
+from ..exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE, canonical_name, display_name
 from ..sequence import PoseSequence
 from .classify import DecoderConfig, Recognition, recognise
 
@@ -115,9 +115,10 @@ def _form_lines(form: Any) -> list[str]:
 
 
 def check_exercise(name: str) -> str:
-    """A user-given exercise name, validated ('bicep curl' and 'Bicep-Curl' become 'bicep_curl')."""
-    key = name.strip().lower().replace(" ", "_").replace("-", "_")
-    if key not in ALL_EXERCISES:
+    """A user-given exercise name, validated: 'Bicep-Curl', 'barbell biceps curl' and 'curls' all become
+    'bicep_curl' (see :func:`exercises.canonical_name`)."""
+    key = canonical_name(name)
+    if key is None or key == NO_EXERCISE:
         raise WorkoutError(f"unknown exercise {name!r}; known: {', '.join(ALL_EXERCISES)}")
     return key
 
