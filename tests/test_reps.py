@@ -143,6 +143,14 @@ def test_plank_reports_time_under_tension():
     assert abs(live.hold_s - report.hold_s) <= 0.1 * seq.duration
 
 
+def test_a_signal_that_barely_moves_is_never_chosen():
+    """Jumping jacks named a squat (a wrong recognition): the squat's signals repeat with the jumps but
+    move too little to count; the whole pose counts the set instead of 'too little movement'."""
+    seq, truth = generate("jumping_jack", seed=1, reps=7)
+    report = count_reps(seq, "squat")
+    assert report.count == truth.reps and report.signal_name == "pose_pc"
+
+
 def test_a_hold_that_keeps_moving_is_counted():
     """A set of jumping jacks taken for a plank (the body never holds still): its reps, not 0."""
     seq, truth = generate("jumping_jack", seed=4, reps=8)
@@ -204,7 +212,7 @@ def test_repcount_a_beats_the_pca_peak_baseline(repcount):
     true = np.array([t for _, _, t, _ in repcount])
     mae = np.mean(np.abs(pred - true) / np.maximum(true, 1))
     obo = np.mean(np.abs(pred - true) <= 1)
-    assert mae < 0.26 and obo > 0.58, (mae, obo)
+    assert mae < 0.25 and obo > 0.62, (mae, obo)
 
 
 def test_repcount_a_jumping_jacks_and_front_raises(repcount):

@@ -183,6 +183,13 @@ class _RepMachine:
         return rep
 
 
+def _unit(signal: str) -> str:
+    """The unit of a signal's values: "deg", "torso" (torso lengths) or "pc" (principal-component units)."""
+    if signal == PCA_SIGNAL:
+        return "pc"
+    return "deg" if signal in ("elbow", "knee", "hip", "shoulder", "ankle", "trunk_lean") else "torso"
+
+
 @dataclass
 class _Plan:
     """Everything the counter fixes before reading reps: which signal, the tempo and the person's range."""
@@ -198,9 +205,7 @@ class _Plan:
 
     @property
     def unit(self) -> str:
-        if self.spec.name == PCA_SIGNAL:
-            return "pc"
-        return "deg" if self.spec.name in ("elbow", "knee", "hip", "shoulder", "ankle", "trunk_lean") else "torso"
+        return _unit(self.spec.name)
 
     @property
     def sigma(self) -> float:
@@ -299,6 +304,8 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> _Plan:
     for rank, (spec, raw) in enumerate(cands):
         x = smooth(fill_gaps(raw, int(MAX_GAP_S * fps)), 0.1 * fps)
         score, period = periodicity(x, *lags)
+        if np.isfinite(x).any() and np.ptp(np.nanpercentile(x, RANGE_PERCENTILES)) < MIN_RANGE[_unit(spec.name)]:
+            score = 0.0  # repeats, but too little to be the exercise (an arm kept straight, detector jitter)
         score *= 1.0 if rank == 0 else (PC_WEIGHT if spec.name == PCA_SIGNAL else 0.9)
         if facing and spec.name in SAGITTAL:
             score *= FRONT_SAGITTAL_WEIGHT
