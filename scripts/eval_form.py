@@ -143,7 +143,7 @@ def _true_rep(rep, bounds: list[tuple[int, int]]) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=6, help="synthetic sets per (exercise, fault), with and without it")
+    parser.add_argument("--seeds", type=int, default=8, help="synthetic sets per (exercise, fault), with and without it")
     parser.add_argument("--first-seed", type=int, default=100, help="first synthetic seed (thresholds were set on 0-9)")
     parser.add_argument("--skip-pushfit", action="store_true")
     args = parser.parse_args()
