@@ -202,6 +202,7 @@ class _Plan:
     rest_high: bool = True
     lo: float = 0.0  # the whole set's range (robust percentiles)
     hi: float = 0.0
+    _local: dict[int, float] = field(default_factory=dict, repr=False)  # local cycles by frame, once final
 
     @property
     def unit(self) -> str:
@@ -241,11 +242,17 @@ class _Plan:
         min_lag = max(2, int(MIN_PERIOD_S * self.fps))
         centres = np.arange(-first % grid, len(raw), grid)
         local = np.full(len(centres), np.nan)
+        margin = self.half + int(0.2 * self.fps)  # the window and its smoothing's reach
         for k, c in enumerate(centres):
+            if (first + c) in self._local:  # the live counter meets each window many times
+                local[k] = self._local[first + c]
+                continue
             window = x[max(0, c - self.half) : c + self.half + 1]
             score, lag = periodicity(window, min_lag, int(self.period))
             if score >= LOCAL_MIN_SCORE and lag:
                 local[k] = lag / self.period
+            if margin <= c < len(raw) - margin:  # whole window seen: final
+                self._local[first + c] = local[k]
         if not np.isfinite(local).any():
             return scales
         ratio = np.interp(np.arange(len(raw)), centres, np.where(np.isfinite(local), local, 1.0))
