@@ -45,6 +45,7 @@ LEVEL_WINDOW = 1.5  # periods either side over which the local range is taken ..
 MAX_LEVEL_WINDOW_S = 5.0  # ... but no more than this: bounds the live counter's delay
 MIN_LOCAL_RANGE = 0.2  # a local range under this share of the whole set's range is standing still
 PC_WEIGHT = 0.9
+PAIR_RATIO = (1.6, 2.4)  # a component of an alternating exercise repeating this x slower follows left-right pairs
 SAGITTAL = frozenset({"knee", "hip", "ankle", "trunk_lean"})  # angles that bend towards a front camera
 FRONT_SAGITTAL_WEIGHT = 0.8
 TEMPO_SCALES = (1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.125)  # local cycle / typical cycle, where the tempo changes
@@ -296,18 +297,20 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> _Plan:
     """Choose the signal that repeats most clearly, its tempo and range, from (T, 33, 3) landmarks.
 
     The exercise's own signals come first (the first one wins near-ties); the whole pose's principal
-    components are candidates too (and the only ones for an exercise the counter does not know).
+    components are candidates too (and the only ones for an exercise the counter does not know). For
+    an alternating exercise a component that repeats once per left-and-right pair of the exercise's
+    own best signal is left out (it would count half); one at another tempo stays, as the movement
+    may not be the named one (a sit-up recognised as a Russian twist).
     """
     scale = float(np.nanmedian(torso_size(points[..., :2]))) if np.isfinite(points).any() else 1.0
     basis = fit_pose_basis(points)
     pcs = project_pose(points, basis)
     cands = [(spec, signal_values(points, spec.name, scale)) for spec in EXERCISE_SIGNALS.get(exercise or "", ())]
-    if exercise not in ALTERNATING:
-        cands += [(SignalSpec(PCA_SIGNAL, True), pcs[:, k]) for k in range(pcs.shape[1])]
+    cands += [(SignalSpec(PCA_SIGNAL, True), pcs[:, k]) for k in range(pcs.shape[1])]
     lags = (max(2, int(MIN_PERIOD_S * fps)), int(MAX_PERIOD_S * fps))
     # facing the camera, legs and trunk bend towards it: their 2-D angles shrink and distort
     facing = view_cues(points)[0] <= FRONT_MAX_YAW
-    best, first_pc_range = None, None
+    best, first_pc_range, own_period = None, None, 0
     for rank, (spec, raw) in enumerate(cands):
         x = smooth(fill_gaps(raw, int(MAX_GAP_S * fps)), 0.1 * fps)
         score, period = periodicity(x, *lags)
@@ -321,6 +324,10 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> _Plan:
             pc_range = np.ptp(np.nanpercentile(x, RANGE_PERCENTILES))
             first_pc_range = first_pc_range or pc_range
             score *= np.sqrt(min(1.0, pc_range / max(first_pc_range, 1e-9)))
+            if exercise in ALTERNATING and own_period and PAIR_RATIO[0] <= period / own_period <= PAIR_RATIO[1]:
+                score = 0.0
+        elif score > 0 and (best is None or score > best[0]):
+            own_period = period  # the best of the exercise's own signals so far
         if best is None or score > best[0]:
             best = (score, spec, raw, period, rank)
     _, spec, raw, period, rank = best
