@@ -136,3 +136,18 @@ def test_a_file_of_several_sequences_is_a_batch_of_them(tmp_path):
     assert str((single["reps"] or {}).get("count", "")) == rows[0]["reps"]
     missing = workout(poses, "--video-id", "nope")
     assert missing.returncode == 2 and "no sequence 'nope' in this file" in missing.stderr
+
+
+def test_pose_cache_is_reused(tmp_path):
+    from workout_analysis.batch import pose_cache_entry
+    from workout_analysis.sequence import load_sequence
+
+    video = shared_path(*VIDEO)
+    options = AnalyzeOptions(exercise="squat", pose_cache=str(tmp_path / "poses"))
+    first = analyze_file(video, options)
+    entry = pose_cache_entry(video, options)
+    assert entry.is_file() and first.frames == 82
+    cached = load_sequence(entry)
+    cached.slice(0, 40).save(entry)  # a changed entry shows that the next run reads it, not the video
+    again = analyze_file(video, options)
+    assert again.frames == 40 and again.input == str(video)

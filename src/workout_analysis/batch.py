@@ -37,6 +37,7 @@ class AnalyzeOptions:
     stride: int = 1
     fps: float | None = None  # for landmark files that do not record it
     video_id: str | None = None  # for a Parquet table of several videos
+    pose_cache: str | None = None  # folder of extracted poses, shared with `workout extract`'s cache
 
     def __post_init__(self) -> None:
         if self.stride < 1:
@@ -55,7 +56,29 @@ def read_input(path: Path, options: AnalyzeOptions, progress: Callable[[int], No
         return every_nth(load_sequence(path, fps=options.fps, video_id=options.video_id), options.stride)
     from .pose import extract_sequence
 
-    return extract_sequence(path, stride=options.stride, progress=progress)
+    if options.pose_cache is None:
+        return extract_sequence(path, stride=options.stride, progress=progress)
+    entry = pose_cache_entry(path, options)
+    if entry.is_file():
+        from .sequence import load_sequence
+
+        seq = load_sequence(entry)
+        seq.meta["path"] = str(path)
+        return seq
+    seq = extract_sequence(path, stride=options.stride, progress=progress)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    seq.save(entry)  # atomically: a killed run leaves no half entry
+    return seq
+
+
+def pose_cache_entry(path: Path, options: AnalyzeOptions) -> Path:
+    """Where a video's poses are cached: keyed by its content, the stride and the pose model, exactly as
+    `workout extract` keys its cache, so either one's cache serves the other."""
+    from .dataset import ExtractSettings, cache_key, file_hash
+    from .pose import mediapipe_version, model_id
+
+    key = cache_key(file_hash(path), ExtractSettings(stride=options.stride), model_id(), mediapipe_version())
+    return Path(options.pose_cache) / f"{key}.npz"
 
 
 def analyze_file(path: str | os.PathLike[str], options: AnalyzeOptions = AnalyzeOptions(), bundle: Any = None,

@@ -179,6 +179,9 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
                    "(default: the one chosen on validation data, see docs/analyze.md)")  # fmt: skip
     p.add_argument("--people", type=int, default=1, metavar="N", help="a video with several people: follow up "
                    "to N at once and analyse each on their own (default 1: the most prominent person)")  # fmt: skip
+    p.add_argument("--pose-cache", metavar="DIR", help="keep each video's poses in DIR and reuse them when the "
+                   "same video is analysed again (with another model, say); `workout extract`'s cache folder "
+                   "(OUT.parquet.cache) works too")  # fmt: skip
     p.add_argument("--workers", type=int, help="batch: processes working at once (default: one per core)")
     p.add_argument("-o", "--output", metavar="FILE", help="batch: write a summary table (.csv, a row per file) "
                    "or every result (.jsonl, one JSON object per line)")  # fmt: skip
@@ -194,7 +197,7 @@ def _analyze_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         raise WorkoutError(f"--min-confidence must be between 0 and 1, got {args.min_confidence}")
     config = DecoderConfig() if args.min_confidence is None else DecoderConfig(min_confidence=args.min_confidence)
     exercise = None if args.exercise is None else check_exercise(args.exercise)
-    return AnalyzeOptions(args.model, exercise, config, args.stride, args.fps, args.video_id)
+    return AnalyzeOptions(args.model, exercise, config, args.stride, args.fps, args.video_id, args.pose_cache)
 
 
 def run_analyze(args: argparse.Namespace) -> int:
