@@ -54,6 +54,8 @@ def main() -> None:
     p.add_argument("--update-only", action="store_true", help="only calibrate and document an already trained "
                    "bundle at --output")  # fmt: skip
     p.add_argument("-o", "--output", type=Path, default=default_bundle_path())
+    p.add_argument("--save-folds", type=Path, help="save each fold's bundle of the estimate here (<fold>/ with "
+                   "held_out.json): models that never saw those sources, for honest downstream measurements")  # fmt: skip
     p.add_argument("--report", type=Path, default=Path("/work/cache/default_model_cv.json"),
                    help="where the cross-validation details go (outside the repo)")  # fmt: skip
     args = p.parse_args()
@@ -81,7 +83,7 @@ def main() -> None:
         if estimate["synthetic"] != len(synth) or estimate["config"] != config.to_dict():
             sys.exit(f"{args.estimate} measured another recipe ({estimate['synthetic']} synthetic sets)")
     else:
-        estimate = cross_validate(real, config, args.folds, extra_train=synth)
+        estimate = cross_validate(real, config, args.folds, extra_train=synth, save_folds=args.save_folds)
         atomic_write_text(args.report, json.dumps(estimate, indent=1) + "\n")
     bundle = load_bundle(args.output)
     bundle.config = config.to_dict()

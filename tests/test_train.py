@@ -118,3 +118,17 @@ def test_without_keep_best_training_runs_every_epoch_despite_patience():
     config = TrainConfig.for_model("tcn", **{**FAST, "epochs": 3}, patience=1, keep_best=False)
     _, history = fit(toy_sequences(2), toy_sequences(1, seed=60), ["arm_raise", "squat"], config, progress=False)
     assert history["epochs_run"] == 3 and len(history["val_loss"]) == 3
+
+
+def test_cross_validate_saves_each_folds_bundle_with_its_held_out_sources(tmp_path):
+    from workout_analysis.evaluate import cross_validate
+
+    seqs = toy_sequences(10)  # 5 sources of each class to train on in a fold: enough for its validation part
+    config = TrainConfig.for_model("tcn", **{**FAST, "epochs": 1, "windows_per_class": 20})
+    result = cross_validate(seqs, config, n_folds=2, progress=False, save_folds=tmp_path)
+    assert result["n_folds"] == 2 and result["videos"] == len(seqs)
+    held = [json.loads((tmp_path / str(k) / "held_out.json").read_text()) for k in range(2)]
+    assert sorted(v for h in held for v in h["videos"]) == sorted(s.meta["video_id"] for s in seqs)  # each once
+    for k, h in enumerate(held):
+        assert set(h["sources"]) == {s.meta["source"] for s in seqs if s.meta["video_id"] in h["videos"]}
+        assert load_bundle(tmp_path / str(k)).labels == ["arm_raise", "squat"]

@@ -9,6 +9,7 @@ expected calibration error (ECE) before and after temperature scaling.
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .bundle import ModelBundle, softmax
-from .fileio import atomic_path
+from .bundle import ModelBundle, save_bundle, softmax
+from .fileio import atomic_path, atomic_write_text
 from .sequence import PoseSequence
 
 
@@ -111,10 +112,12 @@ def evaluate(bundle: ModelBundle, sequences: list[PoseSequence]) -> dict:
 
 
 def cross_validate(sequences: list[PoseSequence], config, n_folds: int = 5, progress: bool = True,
-                   extra_train: list[PoseSequence] = ()) -> dict:  # fmt: skip
+                   extra_train: list[PoseSequence] = (), save_folds: str | Path | None = None) -> dict:  # fmt: skip
     """Leave-sources-out K-fold: per fold, fit on the other sources (early stopping and temperature on
     a source-held-out part of them), score on the fold. ``extra_train`` (synthetic data) joins every
-    fold's training part and is never scored. Returns the pooled scores plus per-fold facts."""
+    fold's training part and is never scored. With ``save_folds``, each fold's bundle is saved in
+    ``save_folds/<fold>/`` with ``held_out.json`` (its test sources and videos), so that later work can
+    use a model that never saw them. Returns the pooled scores plus per-fold facts."""
     from tqdm import tqdm
 
     from .dataset import grouped_folds, grouped_split
@@ -134,7 +137,13 @@ def cross_validate(sequences: list[PoseSequence], config, n_folds: int = 5, prog
         fit_on = [train[i] for i in tr] + list(extra_train)
         bundle, history = fit(fit_on, [train[i] for i in va], labels, config, progress=False)
         seconds = time.perf_counter() - started
-        pred.add(bundle, [sequences[i] for i in test_idx])
+        test = [sequences[i] for i in test_idx]
+        pred.add(bundle, test)
+        if save_folds is not None:
+            save_bundle(bundle, Path(save_folds) / str(k))
+            held = {"sources": sorted({str(s.meta.get("source")) for s in test}),
+                    "videos": [str(s.meta.get("video_id")) for s in test]}  # fmt: skip
+            atomic_write_text(Path(save_folds) / str(k) / "held_out.json", json.dumps(held, indent=1) + "\n")
         folds.append({"fold": k, "test_videos": len(test_idx), "temperature": bundle.temperature,
                       "best_epoch": history.get("best_epoch"), "epochs_run": history["epochs_run"],
                       "train_seconds": seconds})  # fmt: skip
