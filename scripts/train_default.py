@@ -88,8 +88,8 @@ def main() -> None:
     bundle = load_bundle(args.output)
     bundle.config = config.to_dict()
     bundle.temperature = float(np.median([f["temperature"] for f in estimate["folds"]]))
-    keep = ("videos", "video_accuracy", "video_macro_f1", "window_accuracy", "ece_uncalibrated", "ece", "per_class",
-            "by_dataset", "n_folds")  # fmt: skip
+    keep = ("videos", "video_accuracy", "video_macro_f1", "analyze_accuracy", "window_accuracy", "ece_uncalibrated",
+            "ece", "per_class", "by_dataset", "n_folds")  # fmt: skip
     bundle.metrics = {
         **bundle.metrics,
         "estimate": "leave-sources-out cross-validation over the real shared data (synthetic data in training only)",
@@ -98,7 +98,7 @@ def main() -> None:
     }
     save_bundle(bundle, args.output)
     print(f"leave-sources-out estimate: video accuracy {estimate['video_accuracy']:.1%}, macro-F1 "
-          f"{estimate['video_macro_f1']:.3f}; temperature {bundle.temperature:.2f}")  # fmt: skip
+          f"{estimate['video_macro_f1']:.3f}, analyze verdict {estimate.get('analyze_accuracy', float('nan')):.1%}; temperature {bundle.temperature:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -65,6 +65,7 @@ def test_evaluate_counts_videos_and_classes():
     m = evaluate(bundle, toy_sequences(2, seed=77))
     assert m["videos"] == 4 and set(m["per_class"]) == {"arm_raise", "squat"}
     assert np.asarray(m["confusion"]).sum() == 4 and 0 <= m["ece"] <= 1
+    assert m["video_accuracy"] == 1.0 and m["analyze_accuracy"] == 1.0  # the decoded verdict, as analyze gives it
 
 
 @pytest.mark.slow

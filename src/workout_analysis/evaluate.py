@@ -3,7 +3,8 @@
 ``evaluate(bundle, sequences)`` scores a trained bundle on labelled sequences;
 ``cross_validate(sequences, config)`` trains one model per fold of held-out sources and scores
 each on the sources it never saw. Scores: video-level accuracy and macro-F1 (the video verdict is
-the mean of its window probabilities), window-level accuracy, per-class precision/recall and the
+the mean of its window probabilities), the accuracy of the verdict ``workout analyze`` gives (the
+exercise decoded over most time by ``analysis.classify.recognise``, which may be "no exercise"), window-level accuracy, per-class precision/recall and the
 expected calibration error (ECE) before and after temperature scaling.
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bundle import ModelBundle, save_bundle, softmax
+from .bundle import ModelBundle, WindowProbs, save_bundle, softmax
 from .fileio import atomic_path, atomic_write_text
 from .sequence import PoseSequence
 
@@ -33,13 +34,18 @@ class Predictions:
     window_logits: list[np.ndarray] = field(default_factory=list)
     window_probs: list[np.ndarray] = field(default_factory=list)  # calibrated
     datasets: list[str] = field(default_factory=list)  # meta["dataset"], to score each collection apart
+    decoded: list[str] = field(default_factory=list)  # the analyze verdict (recognise) of each video
 
     def add(self, bundle: ModelBundle, sequences: list[PoseSequence]) -> None:
+        from .analysis.classify import recognise
+
         for seq in sequences:
-            windows = bundle.windows_of(seq)[0]
+            windows, start, end = bundle.windows_of(seq)
             logits = bundle.logits(windows)
             probs = softmax(logits / bundle.temperature)
             y = self.labels.index(seq.meta["exercise"])
+            verdict = recognise(WindowProbs(start, end, probs, list(bundle.labels)), hop_s=bundle.hop / bundle.fps)
+            self.decoded.append(verdict.exercise)
             self.video_true.append(y)
             self.video_probs.append(probs.mean(axis=0) if len(probs) else np.full(len(self.labels), np.nan))
             self.window_true.append(np.full(len(probs), y))
@@ -85,6 +91,7 @@ def summarise(pred: Predictions) -> dict:
         "videos": int(len(vt)),
         "video_accuracy": float((vhat == vt).mean()),
         "video_macro_f1": float(macro_f1),
+        "analyze_accuracy": float(np.mean([d == labels[t] for d, t in zip(pred.decoded, vt)])),
         "windows": int(len(wt)),
         "window_accuracy": float((wp.argmax(axis=1) == wt).mean()) if len(wt) else float("nan"),
         "ece_uncalibrated": ece(softmax(wl), wt),
