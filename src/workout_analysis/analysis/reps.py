@@ -50,7 +50,7 @@ SAGITTAL = frozenset({"knee", "hip", "ankle", "trunk_lean"})  # angles that bend
 FRONT_SAGITTAL_WEIGHT = 0.8
 TEMPO_SCALES = (1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.125)  # local cycle / typical cycle, where the tempo changes
 LOCAL_MIN_SCORE = 0.4  # a local cycle must repeat this clearly to override the typical one ...
-LOCAL_MARGIN = 1.2  # ... and be at most this x a scale to use it
+LOCAL_MARGIN = 1.2  # ... and a scale applies where the local cycle is at most this x it
 SMOOTH_FRACTION = 0.1  # Gaussian smoothing sigma as a share of the typical cycle: keeps the rep, drops jitter
 HOLD_SPEED = 0.25  # torso lengths per second over HOLD_LAG_S: slower than this the body is holding still
 HOLD_LAG_S = 0.5
@@ -234,7 +234,7 @@ class _Plan:
         A set's tempo can change (slow strict reps, then fast kipping ones): the autocorrelation over
         the level window around every ``grid``-th frame (absolute frame numbers from ``first``, so the
         live counter's slices agree with the whole sequence) finds a local cycle; where it repeats
-        clearly and is much shorter than the typical cycle, smoothing, level window and shortest rep
+        clearly and is shorter than the typical cycle, smoothing, level window and shortest rep
         follow it. Longer local cycles keep the typical scale (its windows already span them).
         """
         scales = np.zeros(len(raw), dtype=int)
