@@ -97,22 +97,11 @@ def analyze_file(path: str | os.PathLike[str], options: AnalyzeOptions = Analyze
 
         bundle = load_bundle(options.model)  # before the slow pose extraction: a bad bundle fails at once
     seq = read_input(path, options, progress)
-    name = str(path) if options.video_id is None else f"{path} (video {options.video_id})"
+    name = str(Item(path, options.video_id))
     result = analyze(seq, bundle if bundle is not None else options.model, exercise, options.config, name=name)
     if truncated := seq.meta.get("truncated"):
         result.warnings.append(str(truncated))
     return result
-
-
-@dataclass(frozen=True)
-class Item:
-    """One thing to analyse: a file, or one sequence of a file that holds several."""
-
-    path: Path
-    video_id: str | None = None
-
-    def __str__(self) -> str:
-        return str(self.path) if self.video_id is None else f"{self.path} (video {self.video_id})"
 
 
 def analyze_people(path: str | os.PathLike[str], max_people: int, options: AnalyzeOptions = AnalyzeOptions(),
@@ -138,6 +127,17 @@ def analyze_people(path: str | os.PathLike[str], max_people: int, options: Analy
         raise NoPersonError(f"{path}: no person in view for a second or more")
     return [analyze(seq, bundle, exercise, options.config, name=f"{path} (person {seq.meta['person']})")
             for seq in people]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to analyse: a file, or one sequence of a file that holds several."""
+
+    path: Path
+    video_id: str | None = None
+
+    def __str__(self) -> str:
+        return str(self.path) if self.video_id is None else f"{self.path} (video {self.video_id})"
 
 
 def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[Item]:
