@@ -5,6 +5,7 @@ import base64
 import http.client
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -90,6 +91,29 @@ def test_a_too_large_upload_is_refused_before_it_is_read(server):
     resp = conn.getresponse()
     assert resp.status == 413 and json.loads(resp.read())["error"] == "big.mp4: 3 MB is over the 2 MB limit (workout serve --max-upload-mb)"
     conn.close()
+
+
+def raw_post(server, query: str, length: str, body: bytes) -> tuple[int, dict]:
+    """POST with a Content-Length of our choosing, the body sent and the sending side then closed."""
+    host, port = server.server_address[:2]
+    with socket.create_connection((host, port), timeout=60) as sock:
+        sock.sendall(f"POST /api/analyze?{query} HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode()
+                     + body)  # fmt: skip
+        sock.shutdown(socket.SHUT_WR)
+        answer = b"".join(iter(lambda: sock.recv(65536), b""))
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(payload)
+
+
+def test_uploads_cut_short_or_oddly_named_get_an_answer(server):
+    status, out = raw_post(server, "name=cut.npz", "1000", b"only 17 bytes....")
+    assert status == 400 and out["error"] == "cut.npz: the upload ended after 17 of 1000 bytes"
+    assert raw_post(server, "name=a.npz", "-5", b"x")[0] == 411  # never "read to the end of the stream"
+    # the name is only a label: a NUL, a newline, a path or a name too long for the disk change nothing
+    for query, shown in (("name=a%00b%0A.npz", "ab.npz"), ("name=..%2F..%2Fx.npz", "x.npz"),
+                         ("name=" + "a" * 300 + ".npz", "a" * 300 + ".npz")):  # fmt: skip
+        status, out = raw_post(server, query, "5", b"junk!")
+        assert status == 400 and out["error"].startswith(f"{shown}: not a readable landmark file"), out
 
 
 def test_serve_refuses_a_bad_port_in_one_line():

@@ -4,10 +4,12 @@
     GET  /api/exercises     the exercises a user may name instead of recognition
     POST /api/analyze?name=clip.mp4[&exercise=squat]   body: the file itself
          -> 200 the JSON of ``workout analyze --json`` plus "plot" (a PNG data URL of the rep timeline)
-         -> 400 {"error": "..."} for a file or option at fault, 413 too large, 422 no person found
+         -> 400 {"error": "..."} for a file or option at fault, 411 no Content-Length, 413 too large,
+            422 no person found, 500 a fault of this program (its traceback goes to the server's stderr)
 
-Analyses run one at a time (pose extraction keeps a core busy; two at once would only both be slow);
-the upload lives in a temporary folder that is removed when its answer is sent.
+Uploads stream to disk (never whole into memory); analyses run one at a time (pose extraction keeps a
+core busy; two at once would only both be slow). The upload lives in a temporary folder, under a name
+of the server's choosing, that is removed when its analysis is done.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import json
 import sys
 import tempfile
 import threading
+import traceback
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlparse
 
 from ..batch import INPUT_SUFFIXES, AnalyzeOptions, analyze_file
@@ -29,10 +32,12 @@ from ..exercises import ALL_EXERCISES
 
 PAGE = Path(__file__).with_name("static") / "index.html"
 DEFAULT_MAX_UPLOAD_MB = 500
+CHUNK_BYTES = 2**20
 
 
 class AnalyzeHandler(BaseHTTPRequestHandler):
     server: WorkoutServer
+    timeout = 60  # seconds a socket may stay silent: a client that stops mid-upload does not hold a thread forever
 
     def do_GET(self) -> None:
         path = urlparse(self.path).path
@@ -49,10 +54,14 @@ class AnalyzeHandler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.NOT_FOUND, {"error": f"{url.path}: no such endpoint"})
             return
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        name = Path(query.get("name", "upload")).name  # never a path of the client's choosing
+        # only for messages and the result: the file on disk gets the server's own name
+        name = "".join(ch for ch in Path(query.get("name", "upload")).name if ch.isprintable()) or "upload"
         try:
             size = int(self.headers.get("Content-Length", ""))
         except ValueError:
+            size = -1
+        if size < 0:
+            self.close_connection = True  # where the body ends is unknown
             self._json(HTTPStatus.LENGTH_REQUIRED, {"error": "send the file as the request body, with Content-Length"})
             return
         if size > self.server.max_upload_bytes:
@@ -61,13 +70,20 @@ class AnalyzeHandler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"{name}: {size / 2**20:.0f} MB is over the "
                                                              f"{limit} MB limit (workout serve --max-upload-mb)"})  # fmt: skip
             return
-        body = self.rfile.read(size)
         try:
-            result = self.server.analyze(name, body, query.get("exercise") or None)
+            result = self.server.analyze(name, self.rfile, size, query.get("exercise") or None)
         except NoPersonError as exc:
             self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": str(exc)})
         except WorkoutError as exc:
+            self.close_connection = True  # the body may be partly unread
             self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+        except (TimeoutError, ConnectionError):
+            self.close_connection = True  # the client went silent or away mid-upload: nobody to answer
+        except Exception as exc:  # a fault of ours: an answer rather than a dropped connection, the trace in the log
+            traceback.print_exc(file=sys.stderr)
+            why = (str(exc).splitlines() or [""])[0]
+            self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"{name}: cannot be analysed ({type(exc).__name__}: "
+                                                                   f"{why})"})  # fmt: skip
         else:
             self._json(HTTPStatus.OK, result)
 
@@ -79,8 +95,11 @@ class AnalyzeHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.end_headers()
+            self.wfile.write(body)
+        except ConnectionError:  # the client gave up waiting: nothing to tell it
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
         if self.server.verbose:
@@ -107,30 +126,45 @@ class WorkoutServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}/"
 
-    def analyze(self, name: str, data: bytes, exercise: str | None) -> dict[str, Any]:
-        """The analysis of one uploaded file as JSON, with its rep timeline as a PNG data URL."""
-        if Path(name).suffix.lower() not in INPUT_SUFFIXES:
+    def analyze(self, name: str, source: BinaryIO, size: int, exercise: str | None) -> dict[str, Any]:
+        """The analysis of the ``size`` bytes read from ``source``, a file the user calls ``name``, as JSON
+        with its rep timeline as a PNG data URL."""
+        suffix = Path(name).suffix.lower()
+        if suffix not in INPUT_SUFFIXES:
             raise WorkoutError(f"{name}: not a video or landmark file (use {' '.join(INPUT_SUFFIXES)})")
-        if not data:
+        if size == 0:
             raise WorkoutError(f"{name}: the upload is empty")
         options = AnalyzeOptions(exercise=exercise)
-        with self._busy, tempfile.TemporaryDirectory(prefix="workout-upload-") as folder:
-            path = Path(folder) / name
-            path.write_bytes(data)
-            try:
-                result = analyze_file(path, options, None if exercise else self.bundle)
-            except WorkoutError as exc:  # name the file as the user knows it, not its temporary copy
-                raise type(exc)(str(exc).replace(str(path), name)) from None
-            result.input = name
-            out = result.to_dict()
-            out["plot"] = None
-            if result.reps is not None and result.reps.reps:
-                from ..analysis.plot import plot_timeline
+        with tempfile.TemporaryDirectory(prefix="workout-upload-") as folder:
+            path = Path(folder) / f"upload{suffix}"
+            _receive(source, size, path, name)  # before taking the lock: uploads arrive while another is analysed
+            with self._busy:  # also around the plot: pyplot is not thread-safe
+                try:
+                    result = analyze_file(path, options, None if exercise else self.bundle)
+                except WorkoutError as exc:  # name the file as the user knows it, not its temporary copy
+                    raise type(exc)(str(exc).replace(str(path), name)) from None
+                result.input = name
+                out = result.to_dict()
+                out["plot"] = None
+                if result.reps is not None and result.reps.reps:
+                    from ..analysis.plot import plot_timeline
 
-                png = Path(folder) / "timeline.png"
-                plot_timeline(result.reps, png, result.form, title=f"{name}: {result.recognition.describe()}")
-                out["plot"] = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
+                    png = Path(folder) / "timeline.png"
+                    plot_timeline(result.reps, png, result.form, title=f"{name}: {result.recognition.describe()}")
+                    out["plot"] = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
         return out
+
+
+def _receive(source: BinaryIO, size: int, path: Path, name: str) -> None:
+    """Copy ``size`` bytes of an upload to ``path`` a chunk at a time; an upload cut short is the client's error."""
+    left = size
+    with open(path, "wb") as out:
+        while left:
+            chunk = source.read(min(left, CHUNK_BYTES))
+            if not chunk:
+                raise WorkoutError(f"{name}: the upload ended after {size - left} of {size} bytes")
+            out.write(chunk)
+            left -= len(chunk)
 
 
 def make_server(host: str = "127.0.0.1", port: int = 8000, model: str | None = None,
