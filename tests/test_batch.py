@@ -3,10 +3,12 @@ the summary written whole; and the same through the Python API (`batch.analyze_m
 
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +54,8 @@ def test_find_inputs_walks_folders_and_refuses_what_is_missing(collection, tmp_p
     assert find_files([collection / "legs" / "squat.npz", collection]) == [collection / "legs" / "squat.npz",
                                                                            *found[:2]]  # fmt: skip
     assert [i.path for i in find_inputs([collection])] == found and all(i.video_id is None for i in find_inputs([collection]))
+    relative = Path(os.path.relpath(collection / "legs" / "squat.npz"))
+    assert find_files([relative, collection / "legs"]) == [relative]  # one file, however it is named
     with pytest.raises(WorkoutError, match="no such file or folder"):
         find_files([tmp_path / "nope"])
     with pytest.raises(WorkoutError, match="no video or landmark file found"):
@@ -151,3 +155,8 @@ def test_pose_cache_is_reused(tmp_path):
     cached.slice(0, 40).save(entry)  # a changed entry shows that the next run reads it, not the video
     again = analyze_file(video, options)
     assert again.frames == 40 and again.input == str(video)
+    blocked = tmp_path / "a file"
+    blocked.write_text("")
+    for bad, words in ((video, "--pose-cache cannot make a folder there"), (tmp_path / "gone.mp4", "no such file")):
+        with pytest.raises(WorkoutError, match=words):  # at once, not after the pose extraction
+            analyze_file(bad, replace(options, pose_cache=str(blocked / "poses")))

@@ -58,6 +58,8 @@ def read_input(path: Path, options: AnalyzeOptions, progress: Callable[[int], No
 
     if options.pose_cache is None:
         return extract_sequence(path, stride=options.stride, progress=progress)
+    if not path.is_file():
+        raise WorkoutError(f"{path}: no such file")
     entry = pose_cache_entry(path, options)
     if entry.is_file():
         from .sequence import load_sequence
@@ -65,9 +67,16 @@ def read_input(path: Path, options: AnalyzeOptions, progress: Callable[[int], No
         seq = load_sequence(entry)
         seq.meta["path"] = str(path)
         return seq
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)  # before the slow extraction: a bad folder fails at once
+    except OSError as exc:
+        raise WorkoutError(f"{options.pose_cache}: --pose-cache cannot make a folder there "
+                           f"({exc.strerror or exc})") from None  # fmt: skip
     seq = extract_sequence(path, stride=options.stride, progress=progress)
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    seq.save(entry)  # atomically: a killed run leaves no half entry
+    try:
+        seq.save(entry)  # atomically: a killed run leaves no half entry
+    except OSError as exc:
+        raise WorkoutError(f"{entry}: cannot write the pose cache entry ({exc.strerror or exc})") from None
     return seq
 
 
@@ -162,7 +171,10 @@ def find_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     if not found:
         kinds = " ".join(INPUT_SUFFIXES)
         raise WorkoutError(f"{', '.join(map(str, paths))}: no video or landmark file found ({kinds})")
-    return list(dict.fromkeys(found))
+    unique: dict[str, Path] = {}
+    for path in found:  # named and found in a folder, or named twice as 'clip.mp4' and '/here/clip.mp4': once
+        unique.setdefault(os.path.abspath(path), path)
+    return list(unique.values())
 
 
 SUMMARY_COLUMNS = ("input", "exercise", "confidence", "segments", "reps", "hold_s", "form_score", "duration_s",
