@@ -8,6 +8,7 @@ count, then the one tip that matters ("7. Go lower.").
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from .errors import WorkoutError
 from .exercises import display_name
+from .fileio import atomic_path
 from .live import Event
 
 ENGINES = ("espeak-ng", "espeak")  # same command line: -s words per minute, -w WAV file
@@ -109,15 +111,25 @@ class Voice:
 
     def _speak(self, text: str, t: float) -> None:
         command: Sequence[str] = [self.engine, "-s", str(self.words_per_minute)]
-        if self.out_dir is not None:
-            command = [*command, "-w", str(self.out_dir / f"{len(self.spoken):03d}_{t:07.1f}s.wav")]
-        result = subprocess.run([*command, "--", text], capture_output=True, text=True, timeout=60)
-        # espeak-ng exits 0 even when no sound device can be opened; its stderr then says "error"
-        problem = result.returncode != 0 or re.search(r"^error", result.stderr, re.MULTILINE | re.IGNORECASE)
-        if problem:
-            self._failed = True
-            if self.on_error is not None:
-                last = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
-                self.on_error(f"{Path(self.engine).name} could not speak ({last}); the voice is off")
+        try:
+            with contextlib.ExitStack() as stack:
+                if self.out_dir is not None:  # written whole or not at all, as every artifact
+                    wav = stack.enter_context(atomic_path(self.out_dir / f"{len(self.spoken):03d}_{t:07.1f}s.wav"))
+                    command = [*command, "-w", str(wav)]
+                result = subprocess.run([*command, "--", text], capture_output=True, text=True, timeout=60)
+                # espeak-ng exits 0 even when no sound device can be opened; its stderr then says "error"
+                if result.returncode != 0 or re.search(r"^error", result.stderr, re.MULTILINE | re.IGNORECASE):
+                    raise _SpeechFailed((result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1])
+        except (_SpeechFailed, OSError, subprocess.TimeoutExpired) as exc:  # gone, failing or hung engine
+            self._fail(str(exc))
             return
         self.spoken.append(text)
+
+    def _fail(self, why: str) -> None:
+        self._failed = True
+        if self.on_error is not None:
+            self.on_error(f"{Path(self.engine).name} could not speak ({why}); the voice is off")
+
+
+class _SpeechFailed(Exception):
+    """The engine ran but said it could not speak (its last line of stderr)."""
