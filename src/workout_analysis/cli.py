@@ -156,25 +156,28 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "analyze",
         help="exercise, reps and form of a video or landmark file (or of a whole folder)",
-        description="Recognise the exercise in a video or landmark file, split it into segments, "
-        "count the repetitions and check the form. JSON schema: docs/analyze.md.\n\n"
-        "Several inputs, or a folder (searched recursively), are analysed as a batch: one line per file "
-        "(or one JSON object per line with --json), spread over --workers processes; a file that cannot "
-        "be analysed is reported and the others go on (exit 1 if any failed). --output writes a summary "
-        "table (.csv) or every full result (.jsonl).",
+        description="Recognise the exercise in a video or landmark file, split it into segments, count the\n"
+        "repetitions and check the form. JSON schema: docs/analyze.md.\n\n"
+        "Several inputs, a folder (searched recursively) or a file holding several sequences (an extract\n"
+        "table, an .npz of several arrays) are analysed as a batch: one line per item (one JSON object per\n"
+        "line with --json), spread over --workers processes; an item that cannot be analysed is reported\n"
+        "and the others go on (exit 1 if any failed). --output writes a summary table (.csv) or every full\n"
+        "result (.jsonl).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="a video (mp4, mov, avi, mkv, webm) or a landmark "
-                   "file (.parquet from extract, the original .csv, .npy/.npz of shape (T,33,3), (T,33,4) or "
-                   "(T,99)), or a folder of them")  # fmt: skip
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="a video (mp4, mov, avi, mkv, webm, m4v) or a "
+                   "landmark file (.parquet from extract, the original .csv, .npy/.npz of shape (T,33,3), "
+                   "(T,33,4), (T,99), (T,132) or RepCount-A's (T,104)), or a folder of them")  # fmt: skip
     p.add_argument("--model", metavar="DIR", help="model bundle directory (default: the embedded model)")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
-    p.add_argument("--exercise", metavar="NAME", help="skip recognition: the exercise is NAME (e.g. squat)")
+    p.add_argument("--exercise", metavar="NAME", help="skip recognition: the exercise is NAME (e.g. squat; "
+                   "'Squats', 'sit-up' or RepCount-A's names work too)")  # fmt: skip
     p.add_argument("--plot", metavar="PNG", help="draw the rep signal over time, reps and flagged reps marked "
                    "(one input only)")  # fmt: skip
-    p.add_argument("--stride", type=int, default=1, help="use every N-th frame (default 1: all)")
+    p.add_argument("--stride", type=int, default=1, metavar="N", help="use every N-th frame (default 1: all)")
     p.add_argument("--fps", type=float, help="frame rate of a landmark file that does not record it (default 30)")
-    p.add_argument("--video-id", help="which video of a Parquet table with several (one input only)")
+    p.add_argument("--video-id", metavar="ID", help="which sequence of a file holding several (an extract "
+                   "table, an .npz of several arrays) to analyse alone (one input only)")  # fmt: skip
     p.add_argument("--min-confidence", type=float, help="below this probability a window is 'no exercise' "
                    "(default: the one chosen on validation data, see docs/analyze.md)")  # fmt: skip
     p.add_argument("--people", type=int, default=1, metavar="N", help="a video with several people: follow up "
@@ -182,7 +185,8 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pose-cache", metavar="DIR", help="keep each video's poses in DIR and reuse them when the "
                    "same video is analysed again (with another model, say); `workout extract`'s cache folder "
                    "(OUT.parquet.cache) works too")  # fmt: skip
-    p.add_argument("--workers", type=int, help="batch: processes working at once (default: one per core)")
+    p.add_argument("--workers", type=int, metavar="N", help="batch: processes working at once (default: one per "
+                   "core)")  # fmt: skip
     p.add_argument("-o", "--output", metavar="FILE", help="batch: write a summary table (.csv, a row per file) "
                    "or every result (.jsonl, one JSON object per line)")  # fmt: skip
     p.set_defaults(func=run_analyze)
