@@ -101,3 +101,19 @@ def test_analyze_people_json_and_its_errors(joined, tmp_path):
                         ((joined["joined"], "--people", "0"), "--people must be 1 or more")):  # fmt: skip
         bad = workout(*args)
         assert bad.returncode == 2 and words in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_truncated_video_warns_for_each_person(tmp_path):
+    """A cut AVI decodes its first frames; each person's analysis carries the warning, as one person's does."""
+    from workout_analysis.batch import AnalyzeOptions, analyze_people
+
+    reader = cv2.VideoCapture(str(shared_path(*LEFT)))
+    full = tmp_path / "full.avi"
+    writer = cv2.VideoWriter(str(full), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, HALF)
+    for _ in range(90):
+        writer.write(cv2.resize(reader.read()[1], HALF))
+    writer.release()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size * 2 // 3])
+    people = analyze_people(cut, 2, AnalyzeOptions(exercise="squat"))
+    assert people and all(p.warnings and p.warnings[0].startswith(f"{cut}: truncated or corrupt") for p in people)

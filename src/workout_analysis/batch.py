@@ -134,8 +134,13 @@ def analyze_people(path: str | os.PathLike[str], max_people: int, options: Analy
     people = extract_people(path, max_people, options.stride, progress)
     if not people:
         raise NoPersonError(f"{path}: no person in view for a second or more")
-    return [analyze(seq, bundle, exercise, options.config, name=f"{path} (person {seq.meta['person']})")
-            for seq in people]  # fmt: skip
+    results = []
+    for seq in people:
+        result = analyze(seq, bundle, exercise, options.config, name=f"{path} (person {seq.meta['person']})")
+        if truncated := seq.meta.get("truncated"):
+            result.warnings.append(str(truncated))
+        results.append(result)
+    return results
 
 
 @dataclass(frozen=True)

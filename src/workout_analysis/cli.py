@@ -259,6 +259,8 @@ def _run_people(args: argparse.Namespace, options) -> int:  # type: ignore[no-un
     total = -(-header_frame_count(path) // args.stride) or None
     with tqdm(total=total, unit="frame", desc="finding the people", file=sys.stderr, leave=False) as bar:
         results = analyze_people(path, args.people, options, progress=bar.update)
+    for warning in dict.fromkeys(w for r in results for w in r.warnings):  # the video's, once, not per person
+        print(f"workout: warning: {warning}", file=sys.stderr)
     if args.json:
         people = [{"person": k, **r.to_dict()} for k, r in enumerate(results, start=1)]
         print(json.dumps({"input": str(path), "people": people}, indent=2))
