@@ -46,7 +46,7 @@ def test_page_and_exercise_list(server):
     page = body.decode()
     assert '<input type="file"' in page and "/api/analyze" in page and "http" not in page.split("<script>")[1]
     status, body, _ = request(server, "/api/exercises")
-    assert status == 200 and "squat" in json.loads(body)["exercises"]
+    assert status == 200 and "squat" in json.loads(body)["exercises"] and json.loads(body)["max_upload_mb"] == 2
     assert request(server, "/nowhere")[0] == 404
 
 
@@ -176,6 +176,12 @@ def test_the_page_in_a_real_browser(server, tmp_path):
         assert "form" in text.lower() and "set.npz" in text
         assert js("document.querySelector('#result img').src.startsWith('data:image/png;base64,')")
         assert js("document.getElementById('status').innerText") == ""  # no error shown
+        big = tmp_path / "big.npz"
+        big.write_bytes(b"\0" * 3 * 2**20)  # over the 2 MB limit: refused by the page itself, with the reason
+        cdp("DOM.setFileInputFiles", files=[str(big)], nodeId=node)
+        js("document.getElementById('go').click()")
+        assert wait_for("document.getElementById('status').innerText") == "big.npz: 3 MB is over the 2 MB limit " \
+            "(workout serve --max-upload-mb)"
         ws.close()
     finally:
         browser.kill()

@@ -1,7 +1,7 @@
 """The HTTP side of the web page: the standard library's threading server, no framework.
 
     GET  /                  the page (static/index.html: plain HTML and JavaScript, nothing fetched from outside)
-    GET  /api/exercises     the exercises a user may name instead of recognition
+    GET  /api/exercises     the exercises a user may name instead of recognition, and the upload limit
     POST /api/analyze?name=clip.mp4[&exercise=squat]   body: the file itself
          -> 200 the JSON of ``workout analyze --json`` plus "plot" (a PNG data URL of the rep timeline)
          -> 400 {"error": "..."} for a file or option at fault, 411 no Content-Length, 413 too large,
@@ -44,7 +44,7 @@ class AnalyzeHandler(BaseHTTPRequestHandler):
         if path in ("/", "/index.html"):
             self._send(HTTPStatus.OK, PAGE.read_bytes(), "text/html; charset=utf-8")
         elif path == "/api/exercises":
-            self._json(HTTPStatus.OK, {"exercises": list(ALL_EXERCISES)})
+            self._json(HTTPStatus.OK, {"exercises": list(ALL_EXERCISES), "max_upload_mb": self.server.max_upload_mb})
         else:
             self._json(HTTPStatus.NOT_FOUND, {"error": f"{path}: no such page"})
 
@@ -66,9 +66,8 @@ class AnalyzeHandler(BaseHTTPRequestHandler):
             return
         if size > self.server.max_upload_bytes:
             self.close_connection = True  # the body is not read
-            limit = self.server.max_upload_bytes // 2**20
             self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"{name}: {size / 2**20:.0f} MB is over the "
-                                                             f"{limit} MB limit (workout serve --max-upload-mb)"})  # fmt: skip
+                       f"{self.server.max_upload_mb:g} MB limit (workout serve --max-upload-mb)"})  # fmt: skip
             return
         try:
             result = self.server.analyze(name, self.rfile, size, query.get("exercise") or None)
@@ -116,6 +115,7 @@ class WorkoutServer(ThreadingHTTPServer):
         from ..bundle import load_bundle
 
         self.bundle = load_bundle(model)  # a bad model fails at start, not at the first upload
+        self.max_upload_mb = max_upload_mb
         self.max_upload_bytes = int(max_upload_mb * 2**20)
         self.verbose = verbose
         self._busy = threading.Lock()
