@@ -160,3 +160,11 @@ def test_pose_cache_is_reused(tmp_path):
     for bad, words in ((video, "--pose-cache cannot make a folder there"), (tmp_path / "gone.mp4", "no such file")):
         with pytest.raises(WorkoutError, match=words):  # at once, not after the pose extraction
             analyze_file(bad, replace(options, pose_cache=str(blocked / "poses")))
+
+
+def test_an_error_names_the_sequence_of_a_file_of_several(tmp_path):
+    odd = tmp_path / "odd.npz"
+    np.savez(odd, short=np.zeros(3), words=np.array(["q"]))
+    errors = sorted(o.error for o in analyze_many(find_inputs([odd]), AnalyzeOptions(exercise="squat")))
+    assert [e.split(": ")[0] for e in errors] == [f"{odd} (video short)", f"{odd} (video words)"]
+    assert all("not a readable landmark file" in e for e in errors)

@@ -234,10 +234,13 @@ def _init_worker(model: str | None, exercise: str | None) -> None:
 def _analyze_one(item: Item, options: AnalyzeOptions) -> Outcome:
     try:
         result = analyze_file(item.path, replace(options, video_id=item.video_id), _worker_bundle)
-    except WorkoutError as exc:
-        return Outcome(item, error=str(exc))
-    except (OSError, ValueError, RuntimeError) as exc:  # a file the readers did not foresee: report, go on
-        return Outcome(item, error=f"{item}: cannot be analysed ({type(exc).__name__}: {exc})")
+    except WorkoutError as exc:  # named by its file: say which of the file's sequences
+        message, file_named = str(exc), f"{item.path}: "
+        return Outcome(item, error=f"{item}: {message.removeprefix(file_named)}" if message.startswith(file_named)
+                       else message)  # fmt: skip
+    except Exception as exc:  # a file the readers did not foresee (or a bug): report it, go on with the others
+        why = (str(exc).splitlines() or [""])[0]
+        return Outcome(item, error=f"{item}: cannot be analysed ({type(exc).__name__}: {why})")
     return Outcome(item, result.to_dict(), summary_row(result))
 
 
