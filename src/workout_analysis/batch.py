@@ -16,12 +16,16 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .analysis.classify import DecoderConfig
 from .errors import WorkoutError
 from .sequence import PoseSequence
 from .video import VIDEO_SUFFIXES
+
+if TYPE_CHECKING:  # for annotations only: the analysis stack is imported where it runs
+    from .analysis.report import Analysis
+    from .bundle import ModelBundle
 
 LANDMARK_SUFFIXES = (".npz", ".npy", ".csv", ".parquet")
 INPUT_SUFFIXES = VIDEO_SUFFIXES + LANDMARK_SUFFIXES
@@ -90,8 +94,8 @@ def pose_cache_entry(path: Path, options: AnalyzeOptions) -> Path:
     return Path(options.pose_cache) / f"{key}.npz"
 
 
-def analyze_file(path: str | os.PathLike[str], options: AnalyzeOptions = AnalyzeOptions(), bundle: Any = None,
-                 progress: Callable[[int], None] | None = None):  # fmt: skip
+def analyze_file(path: str | os.PathLike[str], options: AnalyzeOptions = AnalyzeOptions(),
+                 bundle: ModelBundle | None = None, progress: Callable[[int], None] | None = None) -> Analysis:  # fmt: skip
     """``workout analyze`` of one file: an :class:`analysis.report.Analysis`.
 
     ``bundle`` is a loaded ModelBundle to reuse (default: load ``options.model``). Raises WorkoutError
@@ -114,7 +118,8 @@ def analyze_file(path: str | os.PathLike[str], options: AnalyzeOptions = Analyze
 
 
 def analyze_people(path: str | os.PathLike[str], max_people: int, options: AnalyzeOptions = AnalyzeOptions(),
-                   bundle: Any = None, progress: Callable[[int], None] | None = None) -> list:  # fmt: skip
+                   bundle: ModelBundle | None = None, progress: Callable[[int], None] | None = None,
+                   ) -> list[Analysis]:  # fmt: skip
     """``workout analyze --people N``: each person of a video analysed on their own, most-seen first.
 
     People in view for less than a second are left out. Raises NoPersonError when nobody is seen.
@@ -186,7 +191,7 @@ SUMMARY_COLUMNS = ("input", "exercise", "confidence", "segments", "reps", "hold_
                    "frames", "frames_with_pose", "error")  # fmt: skip
 
 
-def summary_row(result: Any) -> dict[str, Any]:
+def summary_row(result: Analysis) -> dict[str, Any]:
     """One flat row of an analysis, for a table of many videos (``--output summary.csv``)."""
     reps, form = result.reps, result.form
     return {
@@ -214,7 +219,7 @@ class Outcome:
     error: str | None = None
 
 
-_worker_bundle: Any = None
+_worker_bundle: ModelBundle | None = None
 
 
 def _load_bundle_once(model: str | None, exercise: str | None) -> None:

@@ -9,9 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import WorkoutError
+
+if TYPE_CHECKING:  # for annotations only: the run functions import what they use, so --help stays instant
+    from pathlib import Path
+
+    from .batch import AnalyzeOptions, Outcome
 
 DESCRIPTION = """\
 Recognise the exercise in a workout video, count the repetitions and score the form.
@@ -192,7 +198,7 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_analyze)
 
 
-def _analyze_options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _analyze_options(args: argparse.Namespace) -> AnalyzeOptions:
     from .analysis.classify import DecoderConfig
     from .analysis.report import check_exercise
     from .batch import AnalyzeOptions
@@ -242,7 +248,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_people(args: argparse.Namespace, options) -> int:  # type: ignore[no-untyped-def]
+def _run_people(args: argparse.Namespace, options: AnalyzeOptions) -> int:
     import json
     from pathlib import Path
 
@@ -270,7 +276,7 @@ def _run_people(args: argparse.Namespace, options) -> int:  # type: ignore[no-un
     return 0
 
 
-def _run_batch(args: argparse.Namespace, options) -> int:  # type: ignore[no-untyped-def]
+def _run_batch(args: argparse.Namespace, options: AnalyzeOptions) -> int:
     import json
     from pathlib import Path
 
@@ -310,7 +316,7 @@ def _run_batch(args: argparse.Namespace, options) -> int:  # type: ignore[no-unt
     return 1 if failed else 0
 
 
-def _batch_line(row: dict) -> str:
+def _batch_line(row: dict[str, Any]) -> str:
     from .exercises import display_name
 
     sure = "" if row["confidence"] is None else f" ({row['confidence']:.0%})"
@@ -324,7 +330,7 @@ def _batch_line(row: dict) -> str:
     return line
 
 
-def _write_batch_output(output, outcomes) -> None:  # type: ignore[no-untyped-def]
+def _write_batch_output(output: Path, outcomes: list[Outcome]) -> None:
     import json
 
     from .fileio import atomic_path

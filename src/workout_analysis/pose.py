@@ -196,7 +196,6 @@ class PoseEstimator:
             raise WorkoutError(f"{(meta or {}).get('source', 'input')}: no frames to estimate poses on")
         return PoseSequence(np.stack(image_rows), fps, np.array(times), np.stack(world_rows), dict(meta or {}))
 
-
     def estimate_people(self, frames: Iterable[Frame], fps: float = DEFAULT_FPS, meta: dict | None = None,
                         min_seconds: float = 1.0) -> list[PoseSequence]:  # fmt: skip
         """Each person's landmarks over the frames, one sequence per person (:class:`PeopleTracker` keeps
