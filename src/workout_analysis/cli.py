@@ -278,6 +278,7 @@ def _run_people(args: argparse.Namespace, options: AnalyzeOptions) -> int:
 
 def _run_batch(args: argparse.Namespace, options: AnalyzeOptions) -> int:
     import json
+    import os
     from pathlib import Path
 
     from tqdm import tqdm
@@ -292,6 +293,8 @@ def _run_batch(args: argparse.Namespace, options: AnalyzeOptions) -> int:
     output = None if args.output is None else Path(args.output)
     if output is not None and output.suffix.lower() not in (".csv", ".jsonl"):
         raise WorkoutError(f"{output}: --output must end in .csv (summary table) or .jsonl (every result)")
+    if output is not None and (output.is_dir() or not os.access(_existing_parent(output), os.W_OK)):
+        raise WorkoutError(f"{output}: --output cannot be written there")  # now, not after the whole batch
     # a folder may hold the summary of an earlier run: it is not an input
     items = [i for i in find_inputs(args.inputs) if output is None or i.path.resolve() != output.resolve()]
     workers = min(args.workers or default_workers(), len(items))
@@ -314,6 +317,11 @@ def _run_batch(args: argparse.Namespace, options: AnalyzeOptions) -> int:
           + (f", {failed} failed (listed above)" if failed else "")
           + (f"; wrote {output}" if output is not None else ""), file=sys.stderr)  # fmt: skip
     return 1 if failed else 0
+
+
+def _existing_parent(path: Path) -> Path:
+    """The nearest folder of ``path`` that exists (the output's folders are made when it is written)."""
+    return next(p for p in path.absolute().parents if p.exists())
 
 
 def _batch_line(row: dict[str, Any]) -> str:
