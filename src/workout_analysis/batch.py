@@ -269,10 +269,13 @@ def analyze_many(items: Iterable[Item | str | os.PathLike[str]], options: Analyz
                              initargs=(options.model, options.exercise)) as pool:  # fmt: skip
         futures: dict[Future, Item] = {pool.submit(_analyze_one, item, options): item for item in todo}
         pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                try:
-                    yield future.result()
-                except BrokenProcessPool:
-                    yield Outcome(futures[future], error=f"{futures[future]}: the worker died (crash or killed)")
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool:
+                        yield Outcome(futures[future], error=f"{futures[future]}: the worker died (crash or killed)")
+        finally:  # a caller that stops early (break, Ctrl-C) waits for the items under way, not for all the rest
+            pool.shutdown(cancel_futures=True)
