@@ -188,7 +188,8 @@ def test_unrecognised_movement_is_counted_by_the_fallback(pushup_npy):
 @pytest.mark.parametrize(("given", "expected"), [
     ("Sit-Ups", "sit_up"), ("crunches", "crunch"), ("bench_pressing", "bench_press"), ("jump_jack", "jumping_jack"),
     ("barbell biceps curl", "bicep_curl"), ("chest fly machine", "chest_fly"), ("leg raises", "leg_raise"),
-    ("tricep Pushdown", "tricep_pushdown"), ("pull Up", "pull_up"), ("Lunges", "lunge"),
+    ("tricep Pushdown", "tricep_pushdown"), ("pull Up", "pull_up"), ("Lunges", "lunge"), ("tricep dip", "tricep_dips"),
+    ("dip", "tricep_dips"), ("bench presses", "bench_press"),
 ])  # fmt: skip
 def test_exercise_names_as_people_and_datasets_write_them(given, expected):
     from workout_analysis.analysis.report import check_exercise

@@ -66,6 +66,7 @@ def canonical_name(name: str) -> str | None:
     curl', RepCount-A's 'bench_pressing'), or None when it names no known exercise."""
     key = "".join(ch for ch in name.lower() if ch.isalnum())
     known = {c.replace("_", ""): c for c in (*ALL_EXERCISES, NO_EXERCISE)} | ALIASES
+    known = {k[:-1]: c for k, c in known.items() if k.endswith("s")} | known  # singulars too: 'tricep dip', 'dip'
     for candidate in (key, key[:-1] if key.endswith("s") else key, key[:-2] if key.endswith("es") else key):
         if candidate in known:
             return known[candidate]
