@@ -112,6 +112,30 @@ def test_shallow_reps_are_counted_or_reported_never_lost_or_split():
         assert abs(report.count + report.partial_reps - truth.reps) <= 1
 
 
+def test_slow_set_up_or_walking_off_is_not_a_rep():
+    """A slow dip (a rep played 5x slower: setting up, walking off, resting) before or after a set of
+    six is not counted (it was, as a seventh rep)."""
+    for exercise, positions in (("squat", ("before", "after")), ("push_up", ("after",))):
+        seq, truth = generate(exercise, seed=12, reps=6, view="side")
+        a, b = truth.rep_bounds[0]
+        slow = np.repeat(seq.landmarks[a : b + 1], 5, axis=0)
+        for where in positions:
+            both = _insert(seq, 0 if where == "before" else truth.rep_bounds[-1][1] + 1, slow)
+            report = count_reps(both, exercise)
+            assert report.count == 6, (exercise, where)
+            assert "not counted" in report.notes[-1]
+            assert report.reps[-1].index == 6
+
+
+def test_slow_walk_off_after_the_set_is_not_a_rep_live():
+    """Live, a straggler is judged against the reps reported so far: after the set it is left out too."""
+    seq, truth = generate("push_up", seed=12, reps=6, view="side")
+    a, b = truth.rep_bounds[0]
+    both = _insert(seq, truth.rep_bounds[-1][1] + 1, np.repeat(seq.landmarks[a : b + 1], 5, axis=0))
+    both.meta.update(width=seq.meta["width"], height=seq.meta["height"])
+    assert _live(both, "push_up")[0].count == count_reps(both, "push_up").count == 6
+
+
 def test_person_walking_into_frame_and_set_starting_mid_video():
     seq, truth = generate("bicep_curl", seed=9, reps=8, view="front")
     nobody = np.full((int(4 * seq.fps), 33, 4), np.nan, np.float32)

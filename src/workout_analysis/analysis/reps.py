@@ -52,6 +52,8 @@ TEMPO_SCALES = (1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.125)  # local cycle / typical
 LOCAL_MIN_SCORE = 0.4  # a local cycle must repeat this clearly to override the typical one ...
 LOCAL_MARGIN = 1.2  # ... and a scale applies where the local cycle is at most this x it
 SMOOTH_FRACTION = 0.1  # Gaussian smoothing sigma as a share of the typical cycle: keeps the rep, drops jitter
+STRAGGLER = 3.5  # a "rep" over this x the median of the set's other reps is set-up, walking or a rest, not a rep ...
+STRAGGLER_MIN_REPS = 5  # ... judged in sets of at least this many reps
 HOLD_SPEED = 0.25  # torso lengths per second over HOLD_LAG_S: slower than this the body is holding still
 HOLD_LAG_S = 0.5
 HOLD_SHARE = 0.5  # a "hold" in which the body is still for less than this share of the time is moving: count it
@@ -353,6 +355,23 @@ def _local_levels(x: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
     return minimum_filter1d(filled, size, mode="nearest"), maximum_filter1d(filled, size, mode="nearest")
 
 
+def _drop_stragglers(reps: list[Rep]) -> list[Rep]:
+    """The reps without those lasting over ``STRAGGLER`` x the median of the others, renumbered.
+
+    Setting up, walking about or resting between sets can take the signal away from rest and back
+    once, slowly: a "rep" several times longer than the set's own. The median of the *other* reps is
+    the yardstick (a few such stragglers do not move it), and only in sets of ``STRAGGLER_MIN_REPS``
+    or more, where a typical rep is known.
+    """
+    if len(reps) < STRAGGLER_MIN_REPS:
+        return reps
+    durations = np.array([r.duration_s for r in reps])
+    kept = [r for k, r in enumerate(reps) if durations[k] <= STRAGGLER * np.median(np.delete(durations, k))]
+    for index, rep in enumerate(kept, 1):
+        rep.index = index
+    return kept
+
+
 def _body_speed(body: np.ndarray, earlier: np.ndarray, lag_s: float) -> np.ndarray:
     """Mean landmark speed in torso lengths per second between two normalised body poses ``lag_s`` apart.
 
@@ -419,7 +438,11 @@ def count_reps(seq: PoseSequence, exercise: str | None = None) -> RepReport:
             machine.missing()
         elif moving[i] and (rep := machine.step(i, float(times[i]), float(s[i]), float(x[i]), int(min_rep[i]))):
             report.reps.append(rep)
-    report.count, report.partial_reps = len(report.reps), machine.partials
+    kept = _drop_stragglers(report.reps)
+    if len(kept) < len(report.reps):
+        report.notes.append(f"{len(report.reps) - len(kept)} slow movement(s) over {STRAGGLER:g}x the set's typical "
+                            "rep not counted (setting up, walking, resting)")  # fmt: skip
+    report.reps, report.count, report.partial_reps = kept, len(kept), machine.partials
     return report
 
 
@@ -502,9 +525,17 @@ class RepCounter:
         return self._replan() + self._judge(final=True)
 
     def _accept(self, reps: list[Rep]) -> list[Rep]:
-        """Number and keep the reps whose turnaround comes after the end of the last one reported."""
+        """Number and keep the reps whose turnaround comes after the end of the last one reported, except
+        stragglers (as :func:`count_reps` drops them, but against the reps reported so far: the later
+        ones have not happened yet)."""
         last = self.reps[-1].end_frame if self.reps else -1
-        new = [r for r in reps if r.bottom_frame > last]
+        new = []
+        for rep in reps:
+            earlier = [r.duration_s for r in self.reps + new]
+            if rep.bottom_frame > last and not (
+                len(earlier) >= STRAGGLER_MIN_REPS - 1 and rep.duration_s > STRAGGLER * np.median(earlier)
+            ):
+                new.append(rep)
         for rep in new:
             rep.index = len(self.reps) + 1
             self.reps.append(rep)
