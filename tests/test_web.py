@@ -109,6 +109,8 @@ def test_uploads_cut_short_or_oddly_named_get_an_answer(server):
     status, out = raw_post(server, "name=cut.npz", "1000", b"only 17 bytes....")
     assert status == 400 and out["error"] == "cut.npz: the upload ended after 17 of 1000 bytes"
     assert raw_post(server, "name=a.npz", "-5", b"x")[0] == 411  # never "read to the end of the stream"
+    status, out = raw_post(server, "name=a.npz&exercise=yoga", "1000", b"x")  # refused before the body is read
+    assert status == 400 and out["error"].startswith("unknown exercise 'yoga'")
     # the name is only a label: a NUL, a newline, a path or a name too long for the disk change nothing
     for query, shown in (("name=a%00b%0A.npz", "ab.npz"), ("name=..%2F..%2Fx.npz", "x.npz"),
                          ("name=" + "a" * 300 + ".npz", "a" * 300 + ".npz")):  # fmt: skip

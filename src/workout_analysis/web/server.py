@@ -134,6 +134,10 @@ class WorkoutServer(ThreadingHTTPServer):
             raise WorkoutError(f"{name}: not a video or landmark file (use {' '.join(INPUT_SUFFIXES)})")
         if size == 0:
             raise WorkoutError(f"{name}: the upload is empty")
+        if exercise is not None:
+            from ..analysis.report import check_exercise
+
+            exercise = check_exercise(exercise)  # before the upload is read: a typo costs no 500 MB transfer
         options = AnalyzeOptions(exercise=exercise)
         with tempfile.TemporaryDirectory(prefix="workout-upload-") as folder:
             path = Path(folder) / f"upload{suffix}"
