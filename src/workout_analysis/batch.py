@@ -138,7 +138,9 @@ def analyze_people(path: str | os.PathLike[str], max_people: int, options: Analy
         bundle = load_bundle(options.model)  # before the slow pose extraction: a bad bundle fails at once
     people = extract_people(path, max_people, options.stride, progress)
     if not people:
-        raise NoPersonError(f"{path}: no person in view for a second or more")
+        # also when poses were found but too briefly in one place to make a track (a lying body MediaPipe
+        # keeps losing): following the one most prominent person, without --people, may still work
+        raise NoPersonError(f"{path}: nobody followed for a second or more (try without --people)")
     results = []
     for seq in people:
         result = analyze(seq, bundle, exercise, options.config, name=f"{path} (person {seq.meta['person']})")
