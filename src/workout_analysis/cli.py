@@ -261,6 +261,8 @@ def _run_people(args: argparse.Namespace, options: AnalyzeOptions) -> int:
         raise WorkoutError(f"--people must be 1 or more, got {args.people}")
     if args.plot:
         raise WorkoutError("--plot draws one person's reps; use it without --people")
+    if args.pose_cache:
+        raise WorkoutError("--pose-cache keeps one person's poses; --people finds everyone anew, use it without")
     path = Path(args.inputs[0])
     total = -(-header_frame_count(path) // args.stride) or None
     with tqdm(total=total, unit="frame", desc="finding the people", file=sys.stderr, leave=False) as bar:
