@@ -156,6 +156,8 @@ def from_flat(array: np.ndarray, fps: float = DEFAULT_FPS, meta: dict[str, Any] 
     measured again from the landmarks). Missing visibility becomes 1. All-zero or all-NaN frames are
     frames without a pose. Raises ValueError with the expected shapes when the array fits none of them.
     """
+    if np.asarray(array).dtype.kind not in "fiub":
+        raise ValueError(f"values of type {np.asarray(array).dtype} are not landmark coordinates")
     a = np.asarray(array, dtype=np.float32)
     if a.ndim == 2 and a.shape[1] == 104:
         a = a[:, :99]
@@ -224,6 +226,9 @@ def load_sequence(path: str | Path, fps: float | None = None, video_id: str | No
     except WorkoutError:
         raise
     except (ValueError, KeyError, OSError, EOFError) as exc:
+        if "pickled" in str(exc):  # numpy's words for "not an array file", or one of Python objects
+            raise WorkoutError(f"{path}: not a numpy {suffix} array file (files of Python objects are never "
+                               "loaded: they could run code)") from None  # fmt: skip
         raise WorkoutError(f"{path}: not a readable landmark file: {exc}") from None
     if len(seq) == 0:
         raise WorkoutError(f"{path}: holds no frames")
