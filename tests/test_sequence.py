@@ -60,7 +60,7 @@ def test_wrong_shape_is_one_line_error_naming_file(tmp_path, array, problem):
 def test_text_file_is_not_a_landmark_file(tmp_path):
     path = tmp_path / "notes.npz"
     path.write_text("hello")
-    with pytest.raises(WorkoutError, match=r"notes\.npz: not a numpy \.npz array file"):
+    with pytest.raises(WorkoutError, match=r"notes\.npz: not a readable landmark file: not a numpy \.npz array"):
         load_sequence(path)
     complex_values = tmp_path / "complex.npy"
     np.save(complex_values, np.ones((5, 33, 3), complex))

@@ -227,8 +227,8 @@ def load_sequence(path: str | Path, fps: float | None = None, video_id: str | No
         raise
     except (ValueError, KeyError, OSError, EOFError) as exc:
         if "pickled" in str(exc):  # numpy's words for "not an array file", or one of Python objects
-            raise WorkoutError(f"{path}: not a numpy {suffix} array file (files of Python objects are never "
-                               "loaded: they could run code)") from None  # fmt: skip
+            raise WorkoutError(f"{path}: not a readable landmark file: not a numpy {suffix} array (files of "
+                               "Python objects are never loaded: they could run code)") from None  # fmt: skip
         raise WorkoutError(f"{path}: not a readable landmark file: {exc}") from None
     if len(seq) == 0:
         raise WorkoutError(f"{path}: holds no frames")
