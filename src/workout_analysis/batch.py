@@ -101,20 +101,10 @@ def analyze_file(path: str | os.PathLike[str], options: AnalyzeOptions = Analyze
     ``bundle`` is a loaded ModelBundle to reuse (default: load ``options.model``). Raises WorkoutError
     (or NoPersonError) naming the file when it cannot be analysed.
     """
-    from .analysis.report import analyze, check_exercise
-
     path = Path(path)
-    exercise = None if options.exercise is None else check_exercise(options.exercise)
-    if exercise is None and bundle is None and path.suffix.lower() not in LANDMARK_SUFFIXES:
-        from .bundle import load_bundle
-
-        bundle = load_bundle(options.model)  # before the slow pose extraction: a bad bundle fails at once
+    exercise, model = _exercise_and_model(options, bundle, load_now=path.suffix.lower() not in LANDMARK_SUFFIXES)
     seq = read_input(path, options, progress)
-    name = str(Item(path, options.video_id))
-    result = analyze(seq, bundle if bundle is not None else options.model, exercise, options.config, name=name)
-    if truncated := seq.meta.get("truncated"):
-        result.warnings.append(str(truncated))
-    return result
+    return _analyze_sequence(seq, exercise, model, options, str(Item(path, options.video_id)))
 
 
 def analyze_people(path: str | os.PathLike[str], max_people: int, options: AnalyzeOptions = AnalyzeOptions(),
@@ -124,30 +114,46 @@ def analyze_people(path: str | os.PathLike[str], max_people: int, options: Analy
 
     People in view for less than a second are left out. Raises NoPersonError when nobody is seen.
     """
-    from .analysis.report import analyze, check_exercise
     from .errors import NoPersonError
     from .pose import extract_people
 
     path = Path(path)
     if path.suffix.lower() in LANDMARK_SUFFIXES:
         raise WorkoutError(f"{path}: --people needs a video; a landmark file holds one person's landmarks")
-    exercise = None if options.exercise is None else check_exercise(options.exercise)
-    if exercise is None and bundle is None:
-        from .bundle import load_bundle
-
-        bundle = load_bundle(options.model)  # before the slow pose extraction: a bad bundle fails at once
+    exercise, model = _exercise_and_model(options, bundle, load_now=True)
     people = extract_people(path, max_people, options.stride, progress)
     if not people:
         # also when poses were found but too briefly in one place to make a track (a lying body MediaPipe
         # keeps losing): following the one most prominent person, without --people, may still work
         raise NoPersonError(f"{path}: nobody followed for a second or more (try without --people)")
-    results = []
-    for seq in people:
-        result = analyze(seq, bundle, exercise, options.config, name=f"{path} (person {seq.meta['person']})")
-        if truncated := seq.meta.get("truncated"):
-            result.warnings.append(str(truncated))
-        results.append(result)
-    return results
+    return [_analyze_sequence(seq, exercise, model, options, f"{path} (person {seq.meta['person']})")
+            for seq in people]  # fmt: skip
+
+
+def _exercise_and_model(options: AnalyzeOptions, bundle: ModelBundle | None,
+                        load_now: bool) -> tuple[str | None, ModelBundle | str | None]:  # fmt: skip
+    """The exercise the user named (validated) and the model to recognise with: ``bundle``, else
+    ``options.model``, loaded now when ``load_now`` (before a slow pose extraction, so that a bad bundle
+    fails at once) and otherwise by ``analyze``."""
+    from .analysis.report import check_exercise
+
+    exercise = None if options.exercise is None else check_exercise(options.exercise)
+    if exercise is None and bundle is None and load_now:
+        from .bundle import load_bundle
+
+        bundle = load_bundle(options.model)
+    return exercise, bundle if bundle is not None else options.model
+
+
+def _analyze_sequence(seq: PoseSequence, exercise: str | None, model: ModelBundle | str | None,
+                      options: AnalyzeOptions, name: str) -> Analysis:  # fmt: skip
+    """:func:`analysis.report.analyze`, with the video's truncation (if any) among the warnings."""
+    from .analysis.report import analyze
+
+    result = analyze(seq, model, exercise, options.config, name=name)
+    if truncated := seq.meta.get("truncated"):
+        result.warnings.append(str(truncated))
+    return result
 
 
 @dataclass(frozen=True)

@@ -216,8 +216,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     from .sequence import sequence_ids
 
     options = _analyze_options(args)
-    first = Path(args.inputs[0])
-    if len(args.inputs) > 1 or first.is_dir() or (args.video_id is None and sequence_ids(first) is not None):
+    path = Path(args.inputs[0])
+    if len(args.inputs) > 1 or path.is_dir() or (args.video_id is None and sequence_ids(path) is not None):
         return _run_batch(args, options)
     if args.workers is not None or args.output is not None:
         raise WorkoutError("--workers and --output are for a batch (several inputs or a folder); "
@@ -226,15 +226,9 @@ def run_analyze(args: argparse.Namespace) -> int:
         return _run_people(args, options)
     import json
 
-    from tqdm import tqdm
+    from .batch import analyze_file
 
-    from .batch import LANDMARK_SUFFIXES, analyze_file
-    from .video import header_frame_count
-
-    path = Path(args.inputs[0])
-    total = None if path.suffix.lower() in LANDMARK_SUFFIXES else -(-header_frame_count(path) // args.stride) or None
-    with tqdm(total=total, unit="frame", desc="finding the pose", file=sys.stderr, leave=False,
-              disable=total is None) as bar:  # fmt: skip
+    with _pose_progress(path, args.stride, "finding the pose") as bar:
         result = analyze_file(path, options, progress=bar.update)
     if args.plot and result.reps is None:
         print(f"workout: warning: {args.plot} not drawn: no exercise recognised, so no reps to plot", file=sys.stderr)
@@ -252,10 +246,7 @@ def _run_people(args: argparse.Namespace, options: AnalyzeOptions) -> int:
     import json
     from pathlib import Path
 
-    from tqdm import tqdm
-
     from .batch import analyze_people
-    from .video import header_frame_count
 
     if args.people < 1:
         raise WorkoutError(f"--people must be 1 or more, got {args.people}")
@@ -264,8 +255,7 @@ def _run_people(args: argparse.Namespace, options: AnalyzeOptions) -> int:
     if args.pose_cache:
         raise WorkoutError("--pose-cache keeps one person's poses; --people finds everyone anew, use it without")
     path = Path(args.inputs[0])
-    total = -(-header_frame_count(path) // args.stride) or None
-    with tqdm(total=total, unit="frame", desc="finding the people", file=sys.stderr, leave=False) as bar:
+    with _pose_progress(path, args.stride, "finding the people") as bar:
         results = analyze_people(path, args.people, options, progress=bar.update)
     for warning in dict.fromkeys(w for r in results for w in r.warnings):  # the video's, once, not per person
         print(f"workout: warning: {warning}", file=sys.stderr)
@@ -276,6 +266,17 @@ def _run_people(args: argparse.Namespace, options: AnalyzeOptions) -> int:
         print("\n\n".join(f"Person {k} of {len(results)}, in view in {r.frames_with_pose} of {r.frames} frames\n"
                            f"{r.to_text()}" for k, r in enumerate(results, start=1)))  # fmt: skip
     return 0
+
+
+def _pose_progress(path: Path, stride: int, desc: str) -> Any:
+    """A progress bar (tqdm, on stderr) over the frames pose extraction will read; off for a landmark file."""
+    from tqdm import tqdm
+
+    from .batch import LANDMARK_SUFFIXES
+    from .video import header_frame_count
+
+    total = None if path.suffix.lower() in LANDMARK_SUFFIXES else header_frame_count(path, stride) or None
+    return tqdm(total=total, unit="frame", desc=desc, file=sys.stderr, leave=False, disable=total is None)
 
 
 def _run_batch(args: argparse.Namespace, options: AnalyzeOptions) -> int:

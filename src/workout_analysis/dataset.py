@@ -292,7 +292,7 @@ def extract_folder(
             jobs.setdefault(entries[item], item)
     todo = list(jobs.values())
     # Longest first, so that the last videos to finish are short ones and no worker idles long.
-    expected = {item: -(-header_frame_count(item.path) // settings.stride) for item in todo}
+    expected = {item: header_frame_count(item.path, settings.stride) for item in todo}
     todo.sort(key=lambda item: -expected[item])
     summary = ExtractSummary(output)
     failed: dict[Path, str] = {}  # cache entry -> why it could not be made

@@ -104,7 +104,7 @@ class VideoReader:
     @property
     def expected_frames(self) -> int:
         """Frames that iterating with this stride should yield, from the header (0 when unknown)."""
-        return -(-self.frame_count // self.stride)
+        return strided_count(self.frame_count, self.stride)
 
     def __iter__(self) -> Iterator[Frame]:
         """Frames in order, RGB. Can be iterated once."""
@@ -143,10 +143,17 @@ def _check_file(path: Path) -> None:
 
 
 
-def header_frame_count(path: str | os.PathLike[str]) -> int:
-    """Frame count the file's header claims (0 when it cannot be opened); cheap, decodes nothing."""
+def header_frame_count(path: str | os.PathLike[str], stride: int = 1) -> int:
+    """Frames the file's header claims, counting every ``stride``-th (0 when it cannot be opened); cheap,
+    decodes nothing."""
     cap = cv2.VideoCapture(str(path))
     try:
-        return max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 0) if cap.isOpened() else 0
+        frames = max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 0) if cap.isOpened() else 0
     finally:
         cap.release()
+    return strided_count(frames, stride)
+
+
+def strided_count(frames: int, stride: int) -> int:
+    """How many of ``frames`` frames reading every ``stride``-th one yields (the first always)."""
+    return -(-frames // stride)
