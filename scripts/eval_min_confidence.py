@@ -1,18 +1,26 @@
-"""The "no exercise" threshold (DecoderConfig.min_confidence) seen from single-exercise clips: how many real
-clips `workout analyze` names right, and how many synthetic no-exercise sets it rejects, per threshold.
+"""The "no exercise" threshold (DecoderConfig.min_confidence): every criterion it trades between, per
+threshold, from fold models that each judge only what they never saw (held_out.json).
 
     .venv/bin/python scripts/train_default.py --save-folds /work/cache/rec/base/folds   # fold models, once
     .venv/bin/python scripts/eval_min_confidence.py --folds /work/cache/rec/base/folds
 
-Each fold model judges only the real sequences it never saw (held_out.json); the no-exercise sets are
-synthetic (standing, walking, resting) with seeds no model trained on. The threshold itself is chosen on
-segmentation of joined clips (scripts/eval_segmentation.py); this is the other side of the trade-off.
+Columns (the decoder's other settings are its defaults unless given):
+
+- joined videos: segmentation frame accuracy on real clips joined with still pauses, the videos of
+  ``eval_segmentation.py --fold-models DIR --joined 40`` (both halves; that script chooses the
+  decoder's other settings on one half);
+- real clips: single-exercise sequences named right, and said "no exercise", as `workout analyze` would;
+- synthetic no-exercise sets (standing, walking, resting; seeds 5000..., which no model trained on) rejected;
+- real rest: RepCount-A time before its first and after its last annotated repetition (people getting
+  ready or done, not necessarily still), judged by the fold model that
+  never saw RepCount-A: stretches of 3 s or more cut out alone that say "no exercise"; and, decoding
+  each whole clip, the share of those frames decoded as no exercise beside the share of repetition
+  frames named right.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -20,49 +28,114 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from shared_data import real_sequences  # noqa: E402
+from eval_segmentation import (  # noqa: E402
+    MIN_CLIP_S,
+    decode_all,
+    decoded_labels,
+    saved_fold_predictions,
+    saved_folds,
+    single_clip_outcomes,
+    summarise,
+)
+from shared_data import SHARED, real_sequences  # noqa: E402
 
 from workout_analysis.analysis.classify import DecoderConfig, recognise  # noqa: E402
-from workout_analysis.bundle import load_bundle  # noqa: E402
 from workout_analysis.exercises import NO_EXERCISE  # noqa: E402
+from workout_analysis.sequence import PoseSequence  # noqa: E402
 from workout_analysis.synth import generate  # noqa: E402
+
+
+def span(seq: PoseSequence) -> tuple[float, float]:
+    """The sequence's time span, as `workout analyze` gives it to the decoder."""
+    return float(seq.timestamps[0]), float(seq.timestamps[-1]) + 1.0 / seq.fps
+
+
+def says_no_exercise(bundle, seq: PoseSequence, configs: list[DecoderConfig]) -> list[bool]:
+    """Per decoder config: does the verdict on ``seq`` alone say "no exercise recognised"?"""
+    windows = bundle.predict_windows(seq)
+    hop = bundle.hop / bundle.fps
+    return [recognise(windows, c, *span(seq), hop).exercise == NO_EXERCISE for c in configs]
+
+
+def rep_spans() -> dict[str, tuple[int, int]]:
+    """RepCount-A video id -> (first frame of its first repetition, last frame of its last one)."""
+    import pandas as pd
+
+    notes = pd.read_csv(SHARED / "landmarks" / "repcount_a" / "annotations.csv")
+    out = {}
+    for _, row in notes.iterrows():
+        cycles = [c.split("-") for c in str(row["cycles"]).split(";") if c.count("-") == 1]
+        cycles = [(float(a), float(b)) for a, b in cycles if a != "nan" and b != "nan"]
+        if cycles:
+            out[f"repcount_a/{row['name']}"] = (int(min(a for a, _ in cycles)), int(max(b for _, b in cycles)))
+    return out
+
+
+def real_rest(bundle, clips: list[PoseSequence], spans: dict[str, tuple[int, int]], configs: list[DecoderConfig]):
+    """Per config: (rest stretches said "no exercise", their number), share of rest frames decoded as no
+    exercise, share of repetition frames named right (frames with a pose)."""
+    hop = bundle.hop / bundle.fps
+    alone = np.zeros(len(configs))
+    stretches = 0
+    rest_hits, rep_hits = np.zeros(len(configs)), np.zeros(len(configs))
+    rest_n = rep_n = 0
+    for seq in clips:
+        first, last = spans[seq.meta["video_id"]]
+        for part in (seq.slice(0, first), seq.slice(last + 1, len(seq))):
+            if part.has_pose.sum() / part.fps >= MIN_CLIP_S:
+                alone += says_no_exercise(bundle, part, configs)
+                stretches += 1
+        frame = np.arange(len(seq))
+        rest = seq.has_pose & ((frame < first) | (frame > last))
+        reps = seq.has_pose & ~rest
+        windows = bundle.predict_windows(seq)
+        for i, config in enumerate(configs):
+            labels = decoded_labels(recognise(windows, config, *span(seq), hop), seq.timestamps)
+            rest_hits[i] += np.sum(labels[rest] == NO_EXERCISE)
+            rep_hits[i] += np.sum(labels[reps] == seq.meta["exercise"])
+        rest_n, rep_n = rest_n + rest.sum(), rep_n + reps.sum()
+    return [((alone[i], stretches), rest_hits[i] / rest_n, rep_hits[i] / rep_n) for i in range(len(configs))]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folds", type=Path, required=True, help="fold bundles from train_default.py --save-folds")
-    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.05, 0.08, 0.10, 0.12, 0.15, 0.20])
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.0, 0.05, 0.1, 0.125, 0.15, 0.2, 0.25])
+    parser.add_argument("--switch-penalty", type=float, default=DecoderConfig().switch_penalty)
+    parser.add_argument("--min-segment", type=float, default=DecoderConfig().min_segment_s, help="seconds")
+    parser.add_argument("--joined", type=int, default=40, help="joined videos per fold (as eval_segmentation.py)")
+    parser.add_argument("--seed", type=int, default=0, help="of the joined videos (as eval_segmentation.py)")
     parser.add_argument("--still", type=int, default=30, help="synthetic no-exercise sets (seeds 5000...)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    folds = sorted(p for p in args.folds.iterdir() if (p / "held_out.json").is_file())
-    real = {s.meta["video_id"]: s for s in real_sequences()}
-    right = {t: [] for t in args.thresholds}
-    said_none = {t: 0 for t in args.thresholds}
-    rejected = {t: [] for t in args.thresholds}
-    bundles = [load_bundle(f) for f in folds]
-    for folder, bundle in zip(folds, bundles):
-        hop_s = bundle.hop / bundle.fps
-        for vid in json.loads((folder / "held_out.json").read_text())["videos"]:
-            seq = real[vid]
-            windows = bundle.predict_windows(seq)
-            if not len(windows):
-                continue
-            for t in args.thresholds:
-                exercise = recognise(windows, DecoderConfig(min_confidence=t), hop_s=hop_s).exercise
-                right[t].append(exercise == seq.meta["exercise"])
-                said_none[t] += exercise == NO_EXERCISE
+    configs = [DecoderConfig(t, args.switch_penalty, args.min_segment) for t in args.thresholds]
+    folds = saved_folds(args.folds)
+    real = real_sequences()
+    joined, single = saved_fold_predictions(folds, real, args.joined, args.seed)
+    spans = rep_spans()
+    by_id = {s.meta["video_id"]: s for s in real}
+    rest = None
+    for bundle, videos in folds:
+        if any(v in spans for v in videos):  # the fold that never saw RepCount-A (one source, held out whole)
+            rest = real_rest(bundle, [by_id[v] for v in videos if v in spans], spans, configs)
+    synthetic = np.zeros(len(configs))
     for i in range(args.still):
-        bundle = bundles[i % len(bundles)]
-        windows = bundle.predict_windows(generate(NO_EXERCISE, seed=5000 + i)[0])
-        for t in args.thresholds:
-            config = DecoderConfig(min_confidence=t)
-            rejected[t].append(recognise(windows, config, hop_s=bundle.hop / bundle.fps).exercise == NO_EXERCISE)
-    print("| min_confidence | real clips named right | said 'no exercise' | synthetic no-exercise sets rejected |")
-    print("|---:|---:|---:|---:|")
-    for t in args.thresholds:
-        print(f"| {t:.2f} | {np.mean(right[t]):.1%} of {len(right[t])} | {said_none[t]} | "
-              f"{np.mean(rejected[t]):.0%} of {len(rejected[t])} |")  # fmt: skip
+        bundle = folds[i % len(folds)][0]
+        synthetic += says_no_exercise(bundle, generate(NO_EXERCISE, seed=5000 + i)[0], configs)
+
+    print(f"switch penalty {args.switch_penalty:g}, min segment {args.min_segment:g} s; {len(joined)} joined videos; "
+          f"{len(single)} real clips; {args.still} synthetic no-exercise sets; real rest: "
+          f"{rest[0][0][1] if rest else 0} RepCount-A stretches of {MIN_CLIP_S:g} s or more")  # fmt: skip
+    print("| min_confidence | joined videos: frame accuracy | real clips named right | said 'no exercise' "
+          "| synthetic no-exercise sets rejected | real rest stretches said 'no exercise' | real rest frames "
+          "decoded no exercise | repetition frames named right |")  # fmt: skip
+    print("|---:" * 8 + "|")
+    for i, (t, config) in enumerate(zip(args.thresholds, configs)):
+        seg = summarise(decode_all(joined, config))["frame_accuracy"]
+        clips = single_clip_outcomes(single, config)
+        rest_cells = f"{rest[i][0][0]:.0f} of {rest[i][0][1]} | {rest[i][1]:.1%} | {rest[i][2]:.1%}" if rest else "- | - | -"
+        print(f"| {t:g} | {seg:.1%} | {clips['right']:.1%} | {clips['rejected']:.1%} | "
+              f"{synthetic[i] / args.still:.0%} | {rest_cells} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -15,11 +15,17 @@ geometry. The decoder (``analysis.classify``) turns the model's windows into seg
 
 The decoder's settings (the "no exercise" threshold ``min_confidence``, ``switch_penalty``,
 ``min_segment_s``) are chosen here: on the even-numbered joined videos, those with the best frame
-accuracy; figures are then reported on the odd-numbered ones, beside plain per-window argmax.
+accuracy; figures are then reported on the odd-numbered ones, beside plain per-window argmax. The
+threshold's other criteria (single clips, no-exercise sets, real rest) are measured beside this one
+by scripts/eval_min_confidence.py.
 
-    .venv/bin/python scripts/eval_segmentation.py                 # leave-sources-out, 5 folds
-    .venv/bin/python scripts/eval_segmentation.py --model DIR     # a given bundle on all clips (leaky
-                                                                  # if it was trained on them)
+    .venv/bin/python scripts/eval_segmentation.py --fold-models DIR   # saved fold bundles, no training
+    .venv/bin/python scripts/eval_segmentation.py                     # trains 5 leave-sources-out folds (~1 h)
+    .venv/bin/python scripts/eval_segmentation.py --model DIR         # a given bundle on all clips (leaky
+                                                                      # if it was trained on them)
+
+``--fold-models DIR`` takes the bundles of ``scripts/train_default.py --save-folds DIR`` (``DIR/<k>/`` with
+``held_out.json``): each joined video is made only of clips its fold's model never saw.
 """
 
 from __future__ import annotations
@@ -40,8 +46,9 @@ from workout_analysis.sequence import PoseSequence
 
 FPS = 30.0
 MIN_CLIP_S = 3.0  # shorter clips hold too few windows to name
-# The decoder settings tried (min_confidence x switch_penalty x min_segment_s).
-THRESHOLDS = np.round(np.arange(0.0, 0.85, 0.05), 2)
+# The decoder settings tried (min_confidence x switch_penalty x min_segment_s); finer threshold steps
+# below 0.2, where every criterion of scripts/eval_min_confidence.py changes fastest.
+THRESHOLDS = np.round(np.r_[np.arange(0.0, 0.2, 0.025), np.arange(0.2, 0.85, 0.05)], 3)
 PENALTIES = (2.0, 4.0, 6.0, 10.0)
 MIN_SEGMENTS = (1.0, 2.0, 3.0)
 
@@ -172,23 +179,48 @@ def fold_predictions(real: list[PoseSequence], synthetic: list[PoseSequence], ki
         except ValueError:  # one source left for training: validate on some of its videos instead
             tr, va = grouped_split(train, config.val_fraction, config.seed, by="video")
         bundle, _ = fit([train[i] for i in tr] + synthetic, [train[i] for i in va], labels, config, progress=False)
-        held = [real[i] for i in test_idx]
-        hop = bundle.hop / bundle.fps
-        joined_out += [(j, bundle.predict_windows(j.seq), hop)
-                       for j in make_joined([c for c in held if _long_enough(c)], joined_per_fold, rng)]  # fmt: skip
-        single_out += [(c, bundle.predict_windows(c), hop) for c in held]
+        joined, single = held_out_predictions(bundle, [real[i] for i in test_idx], joined_per_fold, rng)
+        joined_out += joined
+        single_out += single
+    return joined_out, single_out
+
+
+def saved_folds(folder: Path) -> list[tuple]:
+    """(bundle, ids of the videos it never saw) of each fold saved by ``train_default.py --save-folds``."""
+    from workout_analysis.bundle import load_bundle
+
+    dirs = sorted(p for p in Path(folder).iterdir() if (p / "held_out.json").is_file())
+    if not dirs:
+        raise SystemExit(f"{folder}: no fold bundles (<k>/held_out.json) in it")
+    return [(load_bundle(d), json.loads((d / "held_out.json").read_text())["videos"]) for d in dirs]
+
+
+def saved_fold_predictions(folds: list[tuple], sequences: list[PoseSequence], joined_per_fold: int, seed: int):
+    """As :func:`fold_predictions`, with saved fold bundles (:func:`saved_folds`) instead of training."""
+    by_id = {s.meta["video_id"]: s for s in sequences}
+    rng = np.random.default_rng(seed)
+    joined_out, single_out = [], []
+    for bundle, videos in folds:
+        joined, single = held_out_predictions(bundle, [by_id[v] for v in videos], joined_per_fold, rng)
+        joined_out += joined
+        single_out += single
     return joined_out, single_out
 
 
 def given_model_predictions(sequences: list[PoseSequence], model: str | None, n: int, seed: int):
     from workout_analysis.bundle import load_bundle
 
-    bundle = load_bundle(model)
-    rng = np.random.default_rng(seed)
-    known = [c for c in sequences if c.meta["exercise"] in bundle.labels]
-    joined = [(j, bundle.predict_windows(j.seq), bundle.hop / bundle.fps)
-              for j in make_joined([c for c in known if _long_enough(c)], n, rng)]  # fmt: skip
-    return joined, [(c, bundle.predict_windows(c), bundle.hop / bundle.fps) for c in known]
+    return held_out_predictions(load_bundle(model), sequences, n, np.random.default_rng(seed))
+
+
+def held_out_predictions(bundle, clips: list[PoseSequence], n_joined: int, rng: np.random.Generator):
+    """The bundle's windows of ``n_joined`` videos joined from ``clips`` (those of its classes) and of
+    each clip alone: (joined, windows, hop) and (clip, windows, hop) triples."""
+    hop = bundle.hop / bundle.fps
+    known = [c for c in clips if c.meta["exercise"] in bundle.labels]
+    joined = [(j, bundle.predict_windows(j.seq), hop)
+              for j in make_joined([c for c in known if _long_enough(c)], n_joined, rng)]  # fmt: skip
+    return joined, [(c, bundle.predict_windows(c), hop) for c in known]
 
 
 def _long_enough(clip: PoseSequence) -> bool:
@@ -208,7 +240,7 @@ def single_clip_outcomes(pairs, config: DecoderConfig) -> dict:
     """Single held-out clips: named right, named wrong, or 'no exercise recognised'."""
     right = wrong = rejected = 0
     for clip, windows, hop in pairs:
-        rec = recognise(windows, config, float(clip.timestamps[0]), None, hop)
+        rec = recognise(windows, config, float(clip.timestamps[0]), float(clip.timestamps[-1]) + 1 / clip.fps, hop)
         if not rec.recognised:
             rejected += 1
         elif rec.exercise == clip.meta["exercise"]:
@@ -227,6 +259,7 @@ def markdown(result: dict) -> str:
     keys = ("chosen", "joined", "joined_default_decoder", "joined_window_argmax", "single_clips")
     c, j, d, a, s = (result[k] for k in keys)
     command = result.get("command", ".venv/bin/python scripts/eval_segmentation.py")
+    held_out = result["setting"].startswith("leave")
 
     def row(name: str, r: dict) -> str:
         return (f"| {name} | {r['frame_accuracy']:.1%} | {r['boundary_error_median_s']:.1f} s | "
@@ -241,7 +274,7 @@ def markdown(result: dict) -> str:
         f"Generated by `{command}` ({result['seconds'] / 60:.0f} min; {result['setting']}). Joined "
         "videos of 2-4 real sequences of different exercises, with a still pause (the last pose held 2-5 s with "
         "jitter) between them; "
-        + ("the model of each fold never saw their sources. " if result["setting"].startswith("leave") else
+        + ("the model of each fold never saw their sources. " if held_out else
            "**the model may have been trained on these sequences (leaky)**. ")
         + "Decoder settings "
         f"chosen on half of the {j['videos'] * 2} joined videos, figures on the other {j['videos']}. "
@@ -253,12 +286,13 @@ def markdown(result: dict) -> str:
         "|---|---|---|---|---|---|---|",
         row(f"HMM, chosen: min_confidence {c['min_confidence']:g}, switch penalty {c['switch_penalty']:g}, "
             f"min segment {c['min_segment_s']:g} s", j),
-        row(f"HMM, defaults before this run: {d['min_confidence']:g}, {d['switch_penalty']:g}, {d['min_segment_s']:g} s", d),
+        row(f"HMM, the decoder's defaults: {d['min_confidence']:g}, {d['switch_penalty']:g}, {d['min_segment_s']:g} s", d),
         row("per-window argmax (same threshold, no smoothing)", a),
         "",
         f"Frame accuracy (choose half) by `min_confidence`, best switch penalty and minimum length each: {curve}.",
         "",
-        f"Single held-out sequences with the chosen settings ({s['clips']}): named right {s['right']:.1%}, "
+        f"Single {'held-out ' if held_out else ''}sequences with the chosen settings ({s['clips']}): "
+        f"named right {s['right']:.1%}, "
         f"named wrong {s['wrong']:.1%}, \"no exercise recognised\" {s['rejected']:.1%}.",
         END,
     ])  # fmt: skip
@@ -272,23 +306,33 @@ def write_section(path: Path, section: str) -> None:
     atomic_write_text(path, text.rstrip("\n") + ("\n\n" if text.strip() else "") + section + "\n")
 
 
+def publish(section: str, docs: Path | None) -> None:
+    """Into the markdown file ``docs`` (its section replaced) when given, else on stdout."""
+    if docs:
+        write_section(docs, section)
+    else:
+        print(section)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="score this bundle (or 'default') instead of leave-sources-out folds")
+    parser.add_argument("--fold-models", type=Path, help="saved fold bundles (train_default.py --save-folds DIR): "
+                        "DIR/<k>/ with held_out.json, used instead of training folds")  # fmt: skip
     parser.add_argument("--kind", default="tcn", help="model recipe trained per fold (train --model)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--synthetic", type=int, default=12, help="synthetic sets per class in training (as the recipe)")
     parser.add_argument("--joined", type=int, default=16, help="joined videos per fold")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="/work/cache/segmentation.json", help="figures as JSON")
-    parser.add_argument("--docs", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "models.md",
-                        help="markdown file whose segmentation section is (re)written")  # fmt: skip
-    parser.add_argument("--render-only", action="store_true", help="rewrite the docs section from --out, no run")
+    parser.add_argument("--docs", type=Path, help="markdown file whose segmentation section is (re)written "
+                        "(default: the section is printed)")  # fmt: skip
+    parser.add_argument("--render-only", action="store_true", help="the markdown section from --out, no run")
     args = parser.parse_args()
-    command = ".venv/bin/python scripts/eval_segmentation.py" + (f" --model {args.model}" if args.model else "")
     if args.render_only:
-        write_section(args.docs, markdown(json.loads(Path(args.out).read_text())))
+        publish(markdown(json.loads(Path(args.out).read_text())), args.docs)
         return
+    command = " ".join([".venv/bin/python scripts/eval_segmentation.py", *sys.argv[1:]])
 
     import torch
     from tqdm import tqdm
@@ -303,9 +347,14 @@ def main() -> None:
     if args.model:
         joined, single = given_model_predictions(sequences, None if args.model == "default" else args.model,
                                                  args.joined * args.folds, args.seed)  # fmt: skip
+        setting = f"given model {args.model}"
+    elif args.fold_models:
+        joined, single = saved_fold_predictions(saved_folds(args.fold_models), sequences, args.joined, args.seed)
+        setting = f"leave-sources-out, saved fold models {args.fold_models}"
     else:
         synthetic = synthetic_sequences(args.synthetic)
         joined, single = fold_predictions(sequences, synthetic, args.kind, args.folds, args.joined, args.seed)
+        setting = f"leave-sources-out, {args.folds} folds, {args.kind}"
     choose, report = joined[0::2], joined[1::2]
 
     # Choose the decoder settings on one half of the joined videos ...
@@ -319,7 +368,7 @@ def main() -> None:
     # ... and report on the other half.
     result = {
         "command": command,
-        "setting": f"given model {args.model}" if args.model else f"leave-sources-out, {args.folds} folds, {args.kind}",
+        "setting": setting,
         "chosen": asdict(best),
         "choose_half_frame_accuracy_by_threshold": by_threshold,
         "joined": summarise(decode_all(report, best)),
@@ -330,7 +379,7 @@ def main() -> None:
     }
     atomic_write_text(args.out, json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
-    write_section(args.docs, markdown(result))
+    publish(markdown(result), args.docs)
 
 
 if __name__ == "__main__":
