@@ -8,14 +8,15 @@ Columns (the decoder's other settings are its defaults unless given):
 
 - joined videos: segmentation frame accuracy on real clips joined with still pauses, the videos of
   ``eval_segmentation.py --fold-models DIR --joined 40`` (both halves; that script chooses the
-  decoder's other settings on one half);
+  decoder's other settings on one half), and the share of pause and of exercise frames decoded as no
+  exercise;
 - real clips: single-exercise sequences named right, and said "no exercise", as `workout analyze` would;
 - synthetic no-exercise sets (standing, walking, resting; seeds 5000..., which no model trained on) rejected;
 - real rest: RepCount-A time before its first and after its last annotated repetition (people getting
   ready or done, not necessarily still), judged by the fold model that
   never saw RepCount-A: stretches of 3 s or more cut out alone that say "no exercise"; and, decoding
-  each whole clip, the share of those frames decoded as no exercise beside the share of repetition
-  frames named right.
+  each whole clip, the share of those frames decoded as no exercise beside that of repetition frames,
+  and the share of repetition frames named right.
 """
 
 from __future__ import annotations
@@ -72,12 +73,12 @@ def rep_spans() -> dict[str, tuple[int, int]]:
 
 
 def real_rest(bundle, clips: list[PoseSequence], spans: dict[str, tuple[int, int]], configs: list[DecoderConfig]):
-    """Per config: (rest stretches said "no exercise", their number), share of rest frames decoded as no
-    exercise, share of repetition frames named right (frames with a pose)."""
+    """Per config: (rest stretches said "no exercise", their number), and the shares of rest frames and of
+    repetition frames decoded as no exercise, and of repetition frames named right (frames with a pose)."""
     hop = bundle.hop / bundle.fps
     alone = np.zeros(len(configs))
     stretches = 0
-    rest_hits, rep_hits = np.zeros(len(configs)), np.zeros(len(configs))
+    rest_hits, rep_rejected, rep_hits = np.zeros(len(configs)), np.zeros(len(configs)), np.zeros(len(configs))
     rest_n = rep_n = 0
     for seq in clips:
         first, last = spans[seq.meta["video_id"]]
@@ -92,9 +93,11 @@ def real_rest(bundle, clips: list[PoseSequence], spans: dict[str, tuple[int, int
         for i, config in enumerate(configs):
             labels = decoded_labels(recognise(windows, config, *span(seq), hop), seq.timestamps)
             rest_hits[i] += np.sum(labels[rest] == NO_EXERCISE)
+            rep_rejected[i] += np.sum(labels[reps] == NO_EXERCISE)
             rep_hits[i] += np.sum(labels[reps] == seq.meta["exercise"])
         rest_n, rep_n = rest_n + rest.sum(), rep_n + reps.sum()
-    return [((alone[i], stretches), rest_hits[i] / rest_n, rep_hits[i] / rep_n) for i in range(len(configs))]
+    return [((alone[i], stretches), rest_hits[i] / rest_n, rep_rejected[i] / rep_n, rep_hits[i] / rep_n)
+            for i in range(len(configs))]  # fmt: skip
 
 
 def main() -> None:
@@ -126,15 +129,18 @@ def main() -> None:
     print(f"switch penalty {args.switch_penalty:g}, min segment {args.min_segment:g} s; {len(joined)} joined videos; "
           f"{len(single)} real clips; {args.still} synthetic no-exercise sets; real rest: "
           f"{rest[0][0][1] if rest else 0} RepCount-A stretches of {MIN_CLIP_S:g} s or more")  # fmt: skip
-    print("| min_confidence | joined videos: frame accuracy | real clips named right | said 'no exercise' "
-          "| synthetic no-exercise sets rejected | real rest stretches said 'no exercise' | real rest frames "
-          "decoded no exercise | repetition frames named right |")  # fmt: skip
-    print("|---:" * 8 + "|")
+    print("| min_confidence | joined videos: frame accuracy | pause / exercise frames decoded no exercise "
+          "| real clips named right | said 'no exercise' "
+          "| synthetic no-exercise sets rejected | real rest stretches said 'no exercise' | real rest / repetition "
+          "frames decoded no exercise | repetition frames named right |")  # fmt: skip
+    print("|---:" * 9 + "|")
     for i, (t, config) in enumerate(zip(args.thresholds, configs)):
-        seg = summarise(decode_all(joined, config))["frame_accuracy"]
+        seg = summarise(decode_all(joined, config))
         clips = single_clip_outcomes(single, config)
-        rest_cells = f"{rest[i][0][0]:.0f} of {rest[i][0][1]} | {rest[i][1]:.1%} | {rest[i][2]:.1%}" if rest else "- | - | -"
-        print(f"| {t:g} | {seg:.1%} | {clips['right']:.1%} | {clips['rejected']:.1%} | "
+        r = rest[i] if rest else None
+        rest_cells = f"{r[0][0]:.0f} of {r[0][1]} | {r[1]:.0%} / {r[2]:.0%} | {r[3]:.1%}" if r else "- | - | -"
+        print(f"| {t:g} | {seg['frame_accuracy']:.1%} | {seg['pause_frames_rejected']:.0%} / "
+              f"{seg['exercise_frames_rejected']:.0%} | {clips['right']:.1%} | {clips['rejected']:.1%} | "
               f"{synthetic[i] / args.still:.0%} | {rest_cells} |")  # fmt: skip
 
 

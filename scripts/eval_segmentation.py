@@ -134,9 +134,15 @@ def score(joined: Joined, rec: Recognition) -> dict:
     errors = [float(np.min(np.abs(pred_b - b))) if len(pred_b) else float(times[-1]) for b in true_b]
     decoded = [s.exercise for s in rec.segments if s.exercise != NO_EXERCISE]
     collapsed = [c for i, c in enumerate(decoded) if i == 0 or c != decoded[i - 1]]
+    pause = joined.scored & (joined.truth == NO_EXERCISE)
+    exercise = joined.scored & ~pause
     return {
         "frames": int(joined.scored.sum()),
         "correct": int((pred == joined.truth)[joined.scored].sum()),
+        "pause_frames": int(pause.sum()),
+        "pause_rejected": int((pred[pause] == NO_EXERCISE).sum()),
+        "exercise_frames": int(exercise.sum()),
+        "exercise_rejected": int((pred[exercise] == NO_EXERCISE).sum()),
         "boundary_errors": errors,
         "order_correct": collapsed == joined.parts,
         "true_segments": len(joined.parts) * 2 - 1,
@@ -149,6 +155,8 @@ def summarise(scores: list[dict]) -> dict:
     return {
         "videos": len(scores),
         "frame_accuracy": sum(s["correct"] for s in scores) / max(1, sum(s["frames"] for s in scores)),
+        "pause_frames_rejected": sum(s["pause_rejected"] for s in scores) / max(1, sum(s["pause_frames"] for s in scores)),
+        "exercise_frames_rejected": sum(s["exercise_rejected"] for s in scores) / max(1, sum(s["exercise_frames"] for s in scores)),
         "boundary_error_median_s": float(np.median(errors)) if len(errors) else float("nan"),
         "boundary_error_mean_s": float(np.mean(errors)) if len(errors) else float("nan"),
         "boundaries_within_1s": float(np.mean(errors <= 1.0)) if len(errors) else float("nan"),
