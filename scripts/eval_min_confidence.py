@@ -36,6 +36,7 @@ from eval_segmentation import (  # noqa: E402
     saved_fold_predictions,
     saved_folds,
     single_clip_outcomes,
+    span,
     summarise,
 )
 from shared_data import SHARED, real_sequences  # noqa: E402
@@ -44,11 +45,6 @@ from workout_analysis.analysis.classify import DecoderConfig, recognise  # noqa:
 from workout_analysis.exercises import NO_EXERCISE  # noqa: E402
 from workout_analysis.sequence import PoseSequence  # noqa: E402
 from workout_analysis.synth import generate  # noqa: E402
-
-
-def span(seq: PoseSequence) -> tuple[float, float]:
-    """The sequence's time span, as `workout analyze` gives it to the decoder."""
-    return float(seq.timestamps[0]), float(seq.timestamps[-1]) + 1.0 / seq.fps
 
 
 def says_no_exercise(bundle, seq: PoseSequence, configs: list[DecoderConfig]) -> list[bool]:
@@ -72,32 +68,34 @@ def rep_spans() -> dict[str, tuple[int, int]]:
     return out
 
 
-def real_rest(bundle, clips: list[PoseSequence], spans: dict[str, tuple[int, int]], configs: list[DecoderConfig]):
-    """Per config: (rest stretches said "no exercise", their number), and the shares of rest frames and of
-    repetition frames decoded as no exercise, and of repetition frames named right (frames with a pose)."""
+def real_rest(bundle, clips: list[PoseSequence], spans: dict[str, tuple[int, int]],
+              configs: list[DecoderConfig]) -> list[dict]:  # fmt: skip
+    """Per config: rest stretches (before the first rep, after the last) said "no exercise" when cut out
+    alone, out of how many; decoding whole clips, the shares of rest and of repetition frames decoded as
+    no exercise and of repetition frames named right (frames with a pose)."""
     hop = bundle.hop / bundle.fps
-    alone = np.zeros(len(configs))
-    stretches = 0
-    rest_hits, rep_rejected, rep_hits = np.zeros(len(configs)), np.zeros(len(configs)), np.zeros(len(configs))
-    rest_n = rep_n = 0
+    counts = [dict.fromkeys(("alone", "rest", "reps_rejected", "reps_right"), 0) for _ in configs]
+    stretches = rest_frames = rep_frames = 0
     for seq in clips:
         first, last = spans[seq.meta["video_id"]]
         for part in (seq.slice(0, first), seq.slice(last + 1, len(seq))):
             if part.has_pose.sum() / part.fps >= MIN_CLIP_S:
-                alone += says_no_exercise(bundle, part, configs)
+                for c, said in zip(counts, says_no_exercise(bundle, part, configs)):
+                    c["alone"] += said
                 stretches += 1
         frame = np.arange(len(seq))
         rest = seq.has_pose & ((frame < first) | (frame > last))
         reps = seq.has_pose & ~rest
         windows = bundle.predict_windows(seq)
-        for i, config in enumerate(configs):
+        for c, config in zip(counts, configs):
             labels = decoded_labels(recognise(windows, config, *span(seq), hop), seq.timestamps)
-            rest_hits[i] += np.sum(labels[rest] == NO_EXERCISE)
-            rep_rejected[i] += np.sum(labels[reps] == NO_EXERCISE)
-            rep_hits[i] += np.sum(labels[reps] == seq.meta["exercise"])
-        rest_n, rep_n = rest_n + rest.sum(), rep_n + reps.sum()
-    return [((alone[i], stretches), rest_hits[i] / rest_n, rep_rejected[i] / rep_n, rep_hits[i] / rep_n)
-            for i in range(len(configs))]  # fmt: skip
+            c["rest"] += int(np.sum(labels[rest] == NO_EXERCISE))
+            c["reps_rejected"] += int(np.sum(labels[reps] == NO_EXERCISE))
+            c["reps_right"] += int(np.sum(labels[reps] == seq.meta["exercise"]))
+        rest_frames, rep_frames = rest_frames + int(rest.sum()), rep_frames + int(reps.sum())
+    return [{"stretches_said_none": c["alone"], "stretches": stretches, "rest_rejected": c["rest"] / rest_frames,
+             "reps_rejected": c["reps_rejected"] / rep_frames, "reps_right": c["reps_right"] / rep_frames}
+            for c in counts]  # fmt: skip
 
 
 def main() -> None:
@@ -128,7 +126,7 @@ def main() -> None:
 
     print(f"switch penalty {args.switch_penalty:g}, min segment {args.min_segment:g} s; {len(joined)} joined videos; "
           f"{len(single)} real clips; {args.still} synthetic no-exercise sets; real rest: "
-          f"{rest[0][0][1] if rest else 0} RepCount-A stretches of {MIN_CLIP_S:g} s or more")  # fmt: skip
+          f"{rest[0]['stretches'] if rest else 0} RepCount-A stretches of {MIN_CLIP_S:g} s or more")  # fmt: skip
     print("| min_confidence | joined videos: frame accuracy | pause / exercise frames decoded no exercise "
           "| real clips named right | said 'no exercise' "
           "| synthetic no-exercise sets rejected | real rest stretches said 'no exercise' | real rest / repetition "
@@ -138,7 +136,8 @@ def main() -> None:
         seg = summarise(decode_all(joined, config))
         clips = single_clip_outcomes(single, config)
         r = rest[i] if rest else None
-        rest_cells = f"{r[0][0]:.0f} of {r[0][1]} | {r[1]:.0%} / {r[2]:.0%} | {r[3]:.1%}" if r else "- | - | -"
+        rest_cells = (f"{r['stretches_said_none']} of {r['stretches']} | {r['rest_rejected']:.0%} / "
+                      f"{r['reps_rejected']:.0%} | {r['reps_right']:.1%}" if r else "- | - | -")  # fmt: skip
         print(f"| {t:g} | {seg['frame_accuracy']:.1%} | {seg['pause_frames_rejected']:.0%} / "
               f"{seg['exercise_frames_rejected']:.0%} | {clips['right']:.1%} | {clips['rejected']:.1%} | "
               f"{synthetic[i] / args.still:.0%} | {rest_cells} |")  # fmt: skip

@@ -235,20 +235,20 @@ def _long_enough(clip: PoseSequence) -> bool:
     return clip.has_pose.sum() / clip.fps >= MIN_CLIP_S
 
 
+def span(seq: PoseSequence) -> tuple[float, float]:
+    """The sequence's time span, as `workout analyze` gives it to the decoder."""
+    return float(seq.timestamps[0]), float(seq.timestamps[-1]) + 1.0 / seq.fps
+
+
 def decode_all(pairs, config: DecoderConfig) -> list[dict]:
-    out = []
-    for joined, windows, hop in pairs:
-        seq = joined.seq
-        rec = recognise(windows, config, float(seq.timestamps[0]), float(seq.timestamps[-1]) + 1 / seq.fps, hop)
-        out.append(score(joined, rec))
-    return out
+    return [score(joined, recognise(windows, config, *span(joined.seq), hop)) for joined, windows, hop in pairs]
 
 
 def single_clip_outcomes(pairs, config: DecoderConfig) -> dict:
     """Single held-out clips: named right, named wrong, or 'no exercise recognised'."""
     right = wrong = rejected = 0
     for clip, windows, hop in pairs:
-        rec = recognise(windows, config, float(clip.timestamps[0]), float(clip.timestamps[-1]) + 1 / clip.fps, hop)
+        rec = recognise(windows, config, *span(clip), hop)
         if not rec.recognised:
             rejected += 1
         elif rec.exercise == clip.meta["exercise"]:
