@@ -8,8 +8,8 @@ every class is a chain of ``K`` sub-states so that no segment is shorter than ``
 "No exercise recognised" is a state of its own. Its score in a window is the model's ``no_exercise``
 probability (when the model knows that class) or ``min_confidence``, whichever is higher: a window
 whose best class is less likely than ``min_confidence`` is rejected (Chow's rule), and the decoder
-then smooths rejections exactly as it smooths classes. A person standing still is therefore not
-forced into the nearest exercise. Time for which the model gave no window (nobody in the frame, or
+then smooths rejections exactly as it smooths classes, so what the model is unsure of is not forced
+into the nearest exercise (a real person at rest only sometimes is: docs/analyze.md). Time for which the model gave no window (nobody in the frame, or
 too few frames with a pose) is filled with empty windows that only "no exercise" can explain, so a
 set is never stretched across it.
 
