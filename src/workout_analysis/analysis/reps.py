@@ -397,13 +397,15 @@ def _hold_seconds(seq: PoseSequence) -> float:
     return total
 
 
-def count_reps(seq: PoseSequence, exercise: str | None = None) -> RepReport:
+def count_reps(seq: PoseSequence, exercise: str | None = None, referee: bool = True) -> RepReport:
     """Count the repetitions in a sequence.
 
     ``exercise`` selects the signals (:data:`signals.EXERCISE_SIGNALS`); ``None`` or a name the counter
     does not know falls back to the periodicity of the whole pose. Holds (``exercises.HOLDS``) report
     ``hold_s`` and no reps, unless the body held still for less than ``HOLD_SHARE`` of the time and
     repeats a movement: then ``hold_s`` and the fallback's reps. ``no_exercise`` counts nothing.
+    ``referee``: where the exercise's count and the fallback's differ, the learned counter
+    (:mod:`.rep_model`) decides between them (:func:`_refereed`).
     """
     times = np.asarray(seq.timestamps, dtype=np.float64)
     empty = np.full(len(seq), np.nan)
@@ -443,7 +445,28 @@ def count_reps(seq: PoseSequence, exercise: str | None = None) -> RepReport:
         report.notes.append(f"{len(report.reps) - len(kept)} slow movement(s) over {STRAGGLER:g}x the set's typical "
                             "rep not counted (setting up, walking, resting)")  # fmt: skip
     report.reps, report.count, report.partial_reps = kept, len(kept), machine.partials
-    return report
+    return _refereed(seq, report) if referee and known else report
+
+
+def _refereed(seq: PoseSequence, report: RepReport) -> RepReport:
+    """The exercise's own count or the whole pose's (fallback), whichever the learned counter is closer to.
+
+    On real clips the two are about equally good and disagree on a third of the videos; a small net
+    trained on synthetic sets only (:mod:`.rep_model`) is a poor counter alone but a good judge of
+    which of them is right. A tie keeps the exercise's count.
+    """
+    from .rep_model import default_rep_model  # torch: loaded only when the two disagree
+
+    fallback = count_reps(seq, None)
+    if fallback.count == report.count:
+        return report
+    learned = default_rep_model().count(seq).count
+    if abs(fallback.count - learned) >= abs(report.count - learned):
+        return report
+    fallback.exercise = report.exercise
+    fallback.notes.append(f"counted from the whole pose: the learned counter ({learned}) is closer to its "
+                          f"{fallback.count} than to the {report.count} of the {report.exercise}'s own signals")  # fmt: skip
+    return fallback
 
 
 class RepCounter:

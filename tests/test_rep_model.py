@@ -1,0 +1,78 @@
+"""The learned rep counter (analysis/rep_model.py): embedded weights load with safetensors, count synthetic
+sets and real RepCount-A clips, and referee count_reps between the exercise's signals and the whole pose."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from conftest import shared_path
+
+from workout_analysis.analysis.rep_model import DEFAULT_DIR, FPS, N_FEATURES, load_rep_model, rep_features
+from workout_analysis.sequence import PoseSequence, from_flat
+from workout_analysis.synth import generate
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_rep_model()
+
+
+def test_embedded_weights_are_small_safetensors_and_json():
+    files = sorted(p.name for p in DEFAULT_DIR.iterdir())
+    assert files == ["config.json", "weights.safetensors"]
+    assert (DEFAULT_DIR / "weights.safetensors").stat().st_size < 1_000_000
+    config = json.loads((DEFAULT_DIR / "config.json").read_text())
+    assert config["fps"] == FPS and config["n_features"] == N_FEATURES
+
+
+@pytest.mark.parametrize("exercise", ["squat", "push_up", "bicep_curl", "jumping_jack", "lateral_raise", "deadlift"])
+def test_synthetic_sets_counted_within_one_rep(model, exercise):
+    for seed in (1000, 1001):  # never trained on (training seeds start at 100000)
+        seq, truth = generate(exercise, seed=seed)
+        assert abs(model.count(seq).count - truth.reps) <= 1, (exercise, seed)
+
+
+def test_density_sits_on_the_reps_and_any_frame_rate_gives_the_same_count(model):
+    seq, truth = generate("squat", seed=1002, reps=8)
+    estimate = model.count(seq)
+    assert estimate.count == 8
+    in_rep = np.zeros(len(seq), bool)
+    for a, b in truth.rep_bounds:
+        in_rep[a : b + 1] = True
+    assert estimate.density[in_rep[estimate.index]].sum() > 0.9 * estimate.density.sum()
+    half = PoseSequence(seq.landmarks[::2], seq.fps / 2, meta=seq.meta)  # 15 fps: same count
+    assert model.count(half).count == 8
+
+
+def test_no_pose_and_standing_still_count_nothing(model):
+    empty = PoseSequence(np.full((90, 33, 4), np.nan, np.float32), 30.0)
+    assert model.count(empty).count == 0
+    seq, _ = generate("squat", seed=1000, reps=5)
+    still = PoseSequence(np.repeat(seq.landmarks[:1], 300, axis=0), 30.0, meta=seq.meta)
+    assert model.count(still).count == 0
+    assert rep_features(seq.landmarks[:0, :, :3]).shape == (0, N_FEATURES)
+
+
+def test_repcount_a_referee_beats_either_hand_counter():
+    """Never trained on RepCount-A: choosing between the exercise's count and the fallback's by the learned
+    count must beat always taking either (measured: 0.190 / 0.75 against 0.217 / 0.71 and 0.217 / 0.65)."""
+    from workout_analysis.analysis.reps import count_reps
+
+    folder = shared_path("landmarks", "repcount_a")
+    names = {"squat": "squat", "push_up": "push_up", "pull_up": "pull_up", "situp": "sit_up",
+             "jump_jack": "jumping_jack", "bench_pressing": "bench_press", "front_raise": "front_raise"}  # fmt: skip
+    rows = []
+    with np.load(folder / "poses.npz", allow_pickle=False) as poses:
+        for row in csv.DictReader(open(folder / "annotations.csv", newline="")):
+            seq = from_flat(poses[row["name"]][:, :99].astype(np.float32), 30.0)
+            exercise = names.get(row["exercise"])
+            rows.append((count_reps(seq, exercise).count, count_reps(seq, exercise, referee=False).count,
+                         count_reps(seq, None).count, int(row["count"])))  # fmt: skip
+    pred = np.array(rows, dtype=float)
+    err = np.abs(pred[:, :3] - pred[:, 3:]) / np.maximum(pred[:, 3:], 1)
+    mae, obo = err.mean(axis=0), (np.abs(pred[:, :3] - pred[:, 3:]) <= 1).mean(axis=0)
+    assert mae[0] < 0.2 and mae[0] < min(mae[1], mae[2]) - 0.015, mae
+    assert obo[0] >= 0.73, obo
