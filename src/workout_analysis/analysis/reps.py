@@ -453,10 +453,13 @@ def _refereed(seq: PoseSequence, report: RepReport) -> RepReport:
 
     On real clips the two are about equally good and disagree on a third of the videos; a small net
     trained on synthetic sets only (:mod:`.rep_model`) is a poor counter alone but a good judge of
-    which of them is right. A tie keeps the exercise's count.
+    which of them is right. A tie keeps the exercise's count, and so does a sequence shorter than the
+    net's training crops.
     """
-    from .rep_model import default_rep_model  # torch: loaded only when the two disagree
+    from .rep_model import MIN_S, default_rep_model  # torch: loaded only when the two disagree
 
+    if len(seq) < MIN_S * seq.fps:
+        return report
     fallback = count_reps(seq, None)
     if fallback.count == report.count:
         return report
