@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d
@@ -28,6 +28,9 @@ from .signals import (
     ALTERNATING, EXERCISE_SIGNALS, PCA_SIGNAL, SignalSpec, fill_gaps, fit_pose_basis, periodicity, project_pose, signal_values, smooth,
 )  # fmt: skip
 from .view import FRONT_MAX_YAW, view_cues
+
+if TYPE_CHECKING:
+    from .rep_model import RepModel
 
 # Thresholds on the signal scaled to the person's range: 1 = rest end, 0 = far end.
 HIGH = 0.7  # back at rest: 70 % of the way up (a lifter rarely returns exactly to the start)
@@ -397,7 +400,7 @@ def _hold_seconds(seq: PoseSequence) -> float:
     return total
 
 
-def count_reps(seq: PoseSequence, exercise: str | None = None, referee: bool = True) -> RepReport:
+def count_reps(seq: PoseSequence, exercise: str | None = None, referee: bool | RepModel = True) -> RepReport:
     """Count the repetitions in a sequence.
 
     ``exercise`` selects the signals (:data:`signals.EXERCISE_SIGNALS`); ``None`` or a name the counter
@@ -405,7 +408,7 @@ def count_reps(seq: PoseSequence, exercise: str | None = None, referee: bool = T
     ``hold_s`` and no reps, unless the body held still for less than ``HOLD_SHARE`` of the time and
     repeats a movement: then ``hold_s`` and the fallback's reps. ``no_exercise`` counts nothing.
     ``referee``: where the exercise's count and the fallback's differ, the learned counter
-    (:mod:`.rep_model`) decides between them (:func:`_refereed`).
+    (:mod:`.rep_model`; True: the embedded one) decides between them (:func:`_refereed`).
     """
     times = np.asarray(seq.timestamps, dtype=np.float64)
     empty = np.full(len(seq), np.nan)
@@ -445,10 +448,10 @@ def count_reps(seq: PoseSequence, exercise: str | None = None, referee: bool = T
         report.notes.append(f"{len(report.reps) - len(kept)} slow movement(s) over {STRAGGLER:g}x the set's typical "
                             "rep not counted (setting up, walking, resting)")  # fmt: skip
     report.reps, report.count, report.partial_reps = kept, len(kept), machine.partials
-    return _refereed(seq, report) if referee and known else report
+    return _refereed(seq, report, None if referee is True else referee) if referee and known else report
 
 
-def _refereed(seq: PoseSequence, report: RepReport) -> RepReport:
+def _refereed(seq: PoseSequence, report: RepReport, model: RepModel | None = None) -> RepReport:
     """The exercise's own count or the whole pose's (fallback), whichever the learned counter is closer to.
 
     On real clips the two are about equally good and disagree on a third of the videos; a small net
@@ -463,7 +466,7 @@ def _refereed(seq: PoseSequence, report: RepReport) -> RepReport:
     fallback = count_reps(seq, None)
     if fallback.count == report.count:
         return report
-    learned = default_rep_model().count(seq).count
+    learned = (model or default_rep_model()).count(seq).count
     if abs(fallback.count - learned) >= abs(report.count - learned):
         return report
     fallback.exercise = report.exercise
