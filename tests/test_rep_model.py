@@ -76,3 +76,14 @@ def test_repcount_a_referee_beats_either_hand_counter():
     mae, obo = err.mean(axis=0), (np.abs(pred[:, :3] - pred[:, 3:]) <= 1).mean(axis=0)
     assert mae[0] < 0.2 and mae[0] < min(mae[1], mae[2]) - 0.015, mae
     assert obo[0] >= 0.73, obo
+
+
+def test_a_folder_that_is_not_a_rep_model_is_a_one_line_error(tmp_path):
+    from workout_analysis.errors import WorkoutError
+
+    with pytest.raises(WorkoutError, match="not a rep model"):
+        load_rep_model(tmp_path)
+    (tmp_path / "config.json").write_text((DEFAULT_DIR / "config.json").read_text())
+    (tmp_path / "weights.safetensors").write_bytes(b"truncated")
+    with pytest.raises(WorkoutError, match=str(tmp_path)):
+        load_rep_model(tmp_path)

@@ -8,6 +8,10 @@ A small non-causal dilated 1-D convolution net reads per-frame pose features at 
     from workout_analysis.analysis.rep_model import load_rep_model
     model = load_rep_model()          # the embedded weights (safetensors + JSON), no download
     estimate = model.count(seq)       # estimate.count, estimate.density (per resampled frame)
+
+The count is the sum of the density weighted by the "in a rep" probability. Alone it is a poor
+counter of real clips (RepCount-A MAE 0.39); :func:`.reps.count_reps` uses it as a referee between
+the exercise's own count and the whole pose's (docs/reps.md, "The learned referee").
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..errors import WorkoutError
 from ..features import FeatureSpec, fill_gaps, metric_points, resample_index, window_features
 from ..sequence import PoseSequence
 
@@ -37,7 +42,7 @@ def rep_features(points: np.ndarray) -> np.ndarray:
     """(T, N_FEATURES) float32 model input of (T, 33, >=3) metric points already at :data:`FPS`.
 
     Gaps are filled (linearly) over the whole sequence; a last channel says where a pose was found.
-    Standardisation happens in the net, per sequence (see :meth:`RepNet.forward`).
+    Standardisation happens in the net, over ``NORM_S`` around each frame (see :meth:`RepNet.forward`).
     """
     present = np.isfinite(points[:, 0, 0])
     if not present.any():
@@ -143,8 +148,8 @@ class RepModel:
         folder.mkdir(parents=True, exist_ok=True)
         with atomic_path(folder / "weights.safetensors") as tmp:
             save_file({k: v.contiguous() for k, v in self.net.state_dict().items()}, str(tmp))
-        atomic_write_text(folder / "config.json", json.dumps({"fps": FPS, "n_features": N_FEATURES,
-                                                               "outputs": list(OUTPUTS), **asdict(self.net.config)}, indent=1))
+        config = {"fps": FPS, "n_features": N_FEATURES, "outputs": list(OUTPUTS), **asdict(self.net.config)}
+        atomic_write_text(folder / "config.json", json.dumps(config, indent=1))
 
 
 @lru_cache(maxsize=1)
@@ -155,12 +160,17 @@ def default_rep_model() -> RepModel:
 
 def load_rep_model(folder: Path | None = None) -> RepModel:
     """The counter in ``folder`` (default: the embedded one), read with safetensors and JSON only."""
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     folder = Path(folder) if folder else DEFAULT_DIR
-    cfg = json.loads((folder / "config.json").read_text())
-    if cfg["fps"] != FPS or cfg["n_features"] != N_FEATURES:
-        raise ValueError(f"{folder}: rep model made for other features ({cfg['fps']} fps, {cfg['n_features']})")
-    net = RepNet(RepNetConfig(int(cfg["channels"]), tuple(cfg["dilations"]), float(cfg["dropout"])))
-    net.load_state_dict(load_file(str(folder / "weights.safetensors")))
+    try:
+        cfg = json.loads((folder / "config.json").read_text())
+        if cfg["fps"] != FPS or cfg["n_features"] != N_FEATURES:
+            raise WorkoutError(f"{folder}: a rep model for other features ({cfg['fps']} fps, {cfg['n_features']})")
+        net = RepNet(RepNetConfig(int(cfg["channels"]), tuple(cfg["dilations"]), float(cfg["dropout"])))
+        net.load_state_dict(load_file(str(folder / "weights.safetensors")))
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:  # missing, truncated, mismatched
+        reason = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        raise WorkoutError(f"{folder}: not a rep model ({reason})") from None
     return RepModel(net)
