@@ -6,9 +6,10 @@
 Training data: ``synth.generate`` sets of every exercise (seeds from 100000 up, disjoint from the tests'
 and eval_reps' 1000-1002 and 2000-2001), many reps (1-30), random form faults (partial reps), detector
 noise, a second set by the same person, unrelated movement (``no_exercise``) before or after, holds and
-no-exercise clips with no reps, the image aspect known or not, tempo stretched 0.7-1.5x. RepCount-A is
-never trained on: all its 75 videos are a test (even and odd halves as in scripts/eval_reps.py).
-Reproducible from ``--seed`` (one thread).
+no-exercise clips with no reps, the image aspect known or not, tempo stretched 0.6-2.5x; while training,
+random crops of 8-40 s with body parts zeroed or jittered. RepCount-A is never trained on: all its 75
+videos are a test (even and odd halves as in scripts/eval_reps.py). Reproducible from ``--seed`` (one
+thread); the generated sets are cached in ``--cache``. The embedded counter is ``--seed 0`` (the defaults).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from workout_analysis.analysis.rep_model import FPS, MIN_S, RepModel, RepNet, Re
 from workout_analysis.analysis.reps import count_reps
 from workout_analysis.exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE
 from workout_analysis.features import frame_aspect, undo_aspect
+from workout_analysis.fileio import atomic_path
 from workout_analysis.synth import SYNTH_EXERCISES, generate
 from workout_analysis.synth.motions import MOTIONS
 
@@ -89,15 +91,16 @@ def make_sample(index: int) -> tuple[np.ndarray, np.ndarray]:
     return feats, targets
 
 
-def dataset(n: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``n`` training sequences, cached in /work/cache/lr (regenerated when missing)."""
-    path = CACHE / f"train_{n}_v{DATA_VERSION}.npz"
+def dataset(n: int, cache: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``n`` training sequences, cached in ``cache`` (generated when missing)."""
+    path = cache / f"train_{n}_v{DATA_VERSION}.npz"
     if path.exists():
         data = np.load(path, allow_pickle=False)
         return [(data[f"x{i}"], data[f"y{i}"]) for i in range(n)]
     samples = [make_sample(i) for i in tqdm(range(n), desc="generate")]
-    CACHE.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **{f"x{i}": x for i, (x, _) in enumerate(samples)}, **{f"y{i}": y for i, (_, y) in enumerate(samples)})
+    cache.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **{f"x{i}": x for i, (x, _) in enumerate(samples)}, **{f"y{i}": y for i, (_, y) in enumerate(samples)})
     return samples
 
 
@@ -196,6 +199,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--channels", type=int, default=64)
     parser.add_argument("--levels", type=int, default=7, help="dilations 1, 2, 4, ... 2**(levels-1)")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where the generated training sets are kept")
     parser.add_argument("--out", type=Path, default=CACHE / "model")
     parser.add_argument("--eval-only", type=Path, help="score the counter saved in this folder")
     args = parser.parse_args()
@@ -203,7 +207,7 @@ def main() -> None:
     if args.eval_only:
         evaluate(load_rep_model(args.eval_only))
         return
-    samples = dataset(args.sets)
+    samples = dataset(args.sets, args.cache)
     t0 = time.time()
     net = train(samples, args.steps, args.seed, config=RepNetConfig(args.channels, tuple(2**k for k in range(args.levels))))
     print(f"trained {args.steps} steps in {time.time() - t0:.0f} s; {sum(p.numel() for p in net.parameters())} parameters")
