@@ -43,8 +43,11 @@ def test_density_sits_on_the_reps_and_any_frame_rate_gives_the_same_count(model)
     for a, b in truth.rep_bounds:
         in_rep[a : b + 1] = True
     assert estimate.density[in_rep[estimate.index]].sum() > 0.9 * estimate.density.sum()
-    half = PoseSequence(seq.landmarks[::2], seq.fps / 2, meta=seq.meta)  # 15 fps: same count
-    assert model.count(half).count == 8
+    for fps in (24.0, 60.0):  # the same set filmed at other rates: the resampler picks other frames
+        other, _ = generate("squat", seed=1002, reps=8, fps=fps)
+        estimate = model.count(other)
+        assert estimate.count == 8, fps
+        assert estimate.index.max() < len(other) and abs(len(estimate.index) / FPS - len(other) / fps) < 0.2
 
 
 def test_no_pose_and_standing_still_count_nothing(model):
@@ -83,7 +86,14 @@ def test_a_folder_that_is_not_a_rep_model_is_a_one_line_error(tmp_path):
 
     with pytest.raises(WorkoutError, match="not a rep model"):
         load_rep_model(tmp_path)
-    (tmp_path / "config.json").write_text((DEFAULT_DIR / "config.json").read_text())
+    config = json.loads((DEFAULT_DIR / "config.json").read_text())
+    (tmp_path / "weights.safetensors").write_bytes((DEFAULT_DIR / "weights.safetensors").read_bytes())
+    for wrong in ([1, 2], {**config, "dilations": 3}, {**config, "channels": None}, {**config, "channels": 32}):
+        (tmp_path / "config.json").write_text(json.dumps(wrong))  # JSON of the wrong shape or another net
+        with pytest.raises(WorkoutError, match="not a rep model"):
+            load_rep_model(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert load_rep_model(str(tmp_path)).count(generate("squat", seed=1000, reps=3)[0]).count == 3  # a str works too
     (tmp_path / "weights.safetensors").write_bytes(b"truncated")
     with pytest.raises(WorkoutError, match=str(tmp_path)):
         load_rep_model(tmp_path)

@@ -120,10 +120,11 @@ class RepModel:
     @torch.no_grad()
     def predict(self, features: np.ndarray) -> np.ndarray:
         """(T, 4) outputs of (T, N_FEATURES) features."""
+        x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))[None]  # the weights are float32
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # a small net: more threads only wait on each other (40x slower on a busy CPU)
         try:
-            return self.net(torch.from_numpy(features)[None])[0].numpy()
+            return self.net(x)[0].numpy()
         finally:
             torch.set_num_threads(threads)
 
@@ -139,12 +140,13 @@ class RepModel:
         density = y[:, 0] * in_rep
         return RepEstimate(int(round(float(density.sum()))), density, np.arctan2(y[:, 2], y[:, 1]), in_rep, index)
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: str | Path) -> None:
         """weights.safetensors + config.json in ``folder``."""
         from safetensors.torch import save_file
 
         from ..fileio import atomic_path, atomic_write_text
 
+        folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         with atomic_path(folder / "weights.safetensors") as tmp:
             save_file({k: v.contiguous() for k, v in self.net.state_dict().items()}, str(tmp))
@@ -158,7 +160,7 @@ def default_rep_model() -> RepModel:
     return load_rep_model()
 
 
-def load_rep_model(folder: Path | None = None) -> RepModel:
+def load_rep_model(folder: str | Path | None = None) -> RepModel:
     """The counter in ``folder`` (default: the embedded one), read with safetensors and JSON only."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -170,7 +172,8 @@ def load_rep_model(folder: Path | None = None) -> RepModel:
             raise WorkoutError(f"{folder}: a rep model for other features ({cfg['fps']} fps, {cfg['n_features']})")
         net = RepNet(RepNetConfig(int(cfg["channels"]), tuple(cfg["dilations"]), float(cfg["dropout"])))
         net.load_state_dict(load_file(str(folder / "weights.safetensors")))
-    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:  # missing, truncated, mismatched
+    # missing, truncated, mismatched, or JSON of the wrong shape (a list, a null where a number belongs)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as exc:
         reason = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         raise WorkoutError(f"{folder}: not a rep model ({reason})") from None
     return RepModel(net)
