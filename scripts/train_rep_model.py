@@ -37,7 +37,7 @@ from eval_reps import load_repcount, scores  # noqa: E402
 CACHE = Path("/work/cache/lr")
 SEED_BASE = 100_000  # training sets; the tests and eval_reps use 1000-1002 and 2000-2001
 STRETCH = (0.6, 2.5)  # real tempos vary more than each synthetic exercise's own range
-DATA_VERSION = 1  # bump when make_sample changes: names the cache
+DATA_VERSION = 1  # bump when make_sample or synth changes: names the cache
 REP_EXERCISES = [e for e in SYNTH_EXERCISES if e not in HOLDS and e != NO_EXERCISE]
 
 
@@ -52,10 +52,11 @@ def make_sample(index: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng([SEED_BASE, index])
     seed = SEED_BASE + index
     known_aspect = rng.random() < 0.5
-    parts, bounds = [], []
+    parts, bounds, rates = [], [], set()
 
     def add(seq, truth=None) -> None:
         offset = sum(len(p) for p in parts)
+        rates.add(seq.fps)
         parts.append(_points(seq, known_aspect))
         if truth is not None:
             bounds.extend((a + offset, b + offset) for a, b in truth.rep_bounds)
@@ -76,8 +77,9 @@ def make_sample(index: int) -> tuple[np.ndarray, np.ndarray]:
     if rng.random() < 0.3:
         add(generate(NO_EXERCISE, seed=seed + 3_000_000, noise=noise)[0])
     points = np.concatenate(parts)
+    (rate,) = rates  # the generator's one frame rate (30 fps), resampled to FPS below
     stretch = float(np.exp(rng.uniform(np.log(STRETCH[0]), np.log(STRETCH[1]))))  # > 1 looks faster
-    index_ = np.round(np.arange(0, len(points) - 1, 30.0 / FPS * stretch)).astype(int)
+    index_ = np.round(np.arange(0, len(points) - 1, rate / FPS * stretch)).astype(int)
     feats = rep_features(points[index_])
     targets = np.zeros((len(index_), 4), np.float32)
     targets[:, 1] = 1.0  # phase 0 outside reps (masked out of the loss anyway)
@@ -95,8 +97,8 @@ def dataset(n: int, cache: Path) -> list[tuple[np.ndarray, np.ndarray]]:
     """``n`` training sequences, cached in ``cache`` (generated when missing)."""
     path = cache / f"train_{n}_v{DATA_VERSION}.npz"
     if path.exists():
-        data = np.load(path, allow_pickle=False)
-        return [(data[f"x{i}"], data[f"y{i}"]) for i in range(n)]
+        with np.load(path, allow_pickle=False) as data:
+            return [(data[f"x{i}"], data[f"y{i}"]) for i in range(n)]
     samples = [make_sample(i) for i in tqdm(range(n), desc="generate")]
     cache.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
@@ -128,7 +130,9 @@ def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return x
 
 
-def train(samples, steps: int, seed: int, batch: int = 16, config: RepNetConfig = RepNetConfig()) -> RepNet:
+def train(samples: list[tuple[np.ndarray, np.ndarray]], steps: int, seed: int, batch: int = 16,
+          config: RepNetConfig = RepNetConfig()) -> RepNet:  # fmt: skip
+    """A :class:`RepNet` trained on random crops of ``samples`` (:func:`make_sample`), reproducible from ``seed``."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     net = RepNet(config)
@@ -194,13 +198,15 @@ def evaluate(model: RepModel, synthetic: int = 3) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", type=int, default=2000, help="synthetic training sequences")
-    parser.add_argument("--steps", type=int, default=4000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--channels", type=int, default=64)
-    parser.add_argument("--levels", type=int, default=7, help="dilations 1, 2, 4, ... 2**(levels-1)")
-    parser.add_argument("--cache", type=Path, default=CACHE, help="where the generated training sets are kept")
-    parser.add_argument("--out", type=Path, default=CACHE / "model")
+    parser.add_argument("--sets", type=int, default=2000, help="synthetic training sequences (default: %(default)s)")
+    parser.add_argument("--steps", type=int, default=4000, help="optimiser steps of 16 crops (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="of the training crops and weights (default: %(default)s)")
+    parser.add_argument("--channels", type=int, default=64, help="width of the net (default: %(default)s)")
+    parser.add_argument("--levels", type=int, default=7, help="dilations 1, 2, 4, ... 2**(levels-1) (default: %(default)s)")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where the generated training sets are kept; "
+                        "delete them after changing synth (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=CACHE / "model", help="folder the trained counter is saved to "
+                        "(weights.safetensors + config.json; default: %(default)s)")  # fmt: skip
     parser.add_argument("--eval-only", type=Path, help="score the counter saved in this folder")
     args = parser.parse_args()
     torch.set_num_threads(1)
