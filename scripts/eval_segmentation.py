@@ -41,6 +41,7 @@ import numpy as np
 
 from workout_analysis.analysis.classify import DecoderConfig, Recognition, recognise
 from workout_analysis.exercises import NO_EXERCISE
+from workout_analysis.features import frame_aspect, resample_index
 from workout_analysis.fileio import atomic_write_text
 from workout_analysis.sequence import PoseSequence
 
@@ -63,26 +64,16 @@ class Joined:
     parts: list[str]  # the exercises in order
 
 
-def resample(seq: PoseSequence, fps: float = FPS) -> np.ndarray:
-    """(T', 33, 4) nearest frames at ``fps`` (clips come at 24-60 fps)."""
-    ticks = np.arange(seq.timestamps[0], seq.timestamps[-1] + 1e-9, 1.0 / fps)
-    return seq.landmarks[np.clip(np.searchsorted(seq.timestamps, ticks), 0, len(seq) - 1)]
-
-
-def aspect(seq: PoseSequence) -> float:
-    w, h = seq.meta.get("width"), seq.meta.get("height")
-    return float(w) / float(h) if w and h else 1.0
-
-
 def join(clips: list[PoseSequence], rng: np.random.Generator, jitter: float = 0.002) -> Joined:
     """Clips end to end with a still pause after each but the last."""
-    frame_aspect = aspect(clips[0])
+    joined_aspect = frame_aspect(clips[0].meta.get("width"), clips[0].meta.get("height"))
     parts, truth = [], []
     for i, clip in enumerate(clips):
-        lm = resample(clip).copy()
+        lm = clip.landmarks[resample_index(clip.timestamps, FPS)]  # clips come at 24-60 fps
         # Same geometry in the joined frame: x and z are fractions of the width (see features.metric_xyz).
-        lm[..., [0, 2]] *= aspect(clip) / frame_aspect
-        lm[..., 0] += 0.5 - 0.5 * aspect(clip) / frame_aspect
+        scale = frame_aspect(clip.meta.get("width"), clip.meta.get("height")) / joined_aspect
+        lm[..., [0, 2]] *= scale
+        lm[..., 0] += 0.5 - 0.5 * scale
         parts.append(lm)
         truth += [clip.meta["exercise"]] * len(lm)
         if i + 1 < len(clips):
@@ -197,6 +188,8 @@ def saved_folds(folder: Path) -> list[tuple]:
     """(bundle, ids of the videos it never saw) of each fold saved by ``train_default.py --save-folds``."""
     from workout_analysis.bundle import load_bundle
 
+    if not Path(folder).is_dir():
+        raise SystemExit(f"{folder}: not a folder (the fold bundles of train_default.py --save-folds)")
     dirs = sorted(p for p in Path(folder).iterdir() if (p / "held_out.json").is_file())
     if not dirs:
         raise SystemExit(f"{folder}: no fold bundles (<k>/held_out.json) in it")
@@ -236,8 +229,9 @@ def _long_enough(clip: PoseSequence) -> bool:
 
 
 def span(seq: PoseSequence) -> tuple[float, float]:
-    """The sequence's time span, as `workout analyze` gives it to the decoder."""
-    return float(seq.timestamps[0]), float(seq.timestamps[-1]) + 1.0 / seq.fps
+    """The sequence's time span, as `workout analyze` gives it to the decoder (analysis.report.analyze)."""
+    step = float(np.median(np.diff(seq.timestamps))) if len(seq) > 1 else 1.0 / seq.fps
+    return float(seq.timestamps[0]), float(seq.timestamps[-1]) + step
 
 
 def decode_all(pairs, config: DecoderConfig) -> list[dict]:
