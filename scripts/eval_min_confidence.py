@@ -68,15 +68,15 @@ def rep_spans() -> dict[str, tuple[int, int]]:
     return out
 
 
-def real_rest(bundle, clips: list[PoseSequence], spans: dict[str, tuple[int, int]],
-              configs: list[DecoderConfig]) -> list[dict]:  # fmt: skip
+def real_rest(judged: list[tuple], spans: dict[str, tuple[int, int]], configs: list[DecoderConfig]) -> list[dict]:
     """Per config: rest stretches (before the first rep, after the last) said "no exercise" when cut out
     alone, out of how many; decoding whole clips, the shares of rest and of repetition frames decoded as
-    no exercise and of repetition frames named right (frames with a pose)."""
-    hop = bundle.hop / bundle.fps
+    no exercise and of repetition frames named right (frames with a pose). ``judged``: (bundle, the
+    annotated clips it never saw) pairs."""
     counts = [dict.fromkeys(("alone", "rest", "reps_rejected", "reps_right"), 0) for _ in configs]
     stretches = rest_frames = rep_frames = 0
-    for seq in clips:
+    for bundle, seq in ((bundle, seq) for bundle, clips in judged for seq in clips):
+        hop = bundle.hop / bundle.fps
         first, last = spans[seq.meta["video_id"]]
         for part in (seq.slice(0, first), seq.slice(last + 1, len(seq))):
             if part.has_pose.sum() / part.fps >= MIN_CLIP_S:
@@ -101,9 +101,12 @@ def real_rest(bundle, clips: list[PoseSequence], spans: dict[str, tuple[int, int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folds", type=Path, required=True, help="fold bundles from train_default.py --save-folds")
-    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.0, 0.05, 0.1, 0.125, 0.15, 0.2, 0.25])
-    parser.add_argument("--switch-penalty", type=float, default=DecoderConfig().switch_penalty)
-    parser.add_argument("--min-segment", type=float, default=DecoderConfig().min_segment_s, help="seconds")
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.0, 0.05, 0.1, 0.125, 0.15, 0.2, 0.25],
+                        help="min_confidence values, one row each (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--switch-penalty", type=float, default=DecoderConfig().switch_penalty,
+                        help="the decoder's, for every row (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--min-segment", type=float, default=DecoderConfig().min_segment_s,
+                        help="the decoder's minimum segment in seconds, for every row (default: %(default)s)")  # fmt: skip
     parser.add_argument("--joined", type=int, default=40, help="joined videos per fold (as eval_segmentation.py)")
     parser.add_argument("--seed", type=int, default=0, help="of the joined videos (as eval_segmentation.py)")
     parser.add_argument("--still", type=int, default=30, help="synthetic no-exercise sets (seeds 5000...)")
@@ -115,10 +118,10 @@ def main() -> None:
     joined, single = saved_fold_predictions(folds, real, args.joined, args.seed)
     spans = rep_spans()
     by_id = {s.meta["video_id"]: s for s in real}
-    rest = None
-    for bundle, videos in folds:
-        if any(v in spans for v in videos):  # the fold that never saw RepCount-A (one source, held out whole)
-            rest = real_rest(bundle, [by_id[v] for v in videos if v in spans], spans, configs)
+    # RepCount-A is one source, held out whole by one fold: its model judges the clips
+    judged = [(bundle, [by_id[v] for v in videos if v in spans]) for bundle, videos in folds]
+    judged = [(bundle, clips) for bundle, clips in judged if clips]
+    rest = real_rest(judged, spans, configs) if judged else None
     synthetic = np.zeros(len(configs))
     for i in range(args.still):
         bundle = folds[i % len(folds)][0]
