@@ -68,8 +68,8 @@ def test_repcount_a_referee_beats_either_hand_counter():
     names = {"squat": "squat", "push_up": "push_up", "pull_up": "pull_up", "situp": "sit_up",
              "jump_jack": "jumping_jack", "bench_pressing": "bench_press", "front_raise": "front_raise"}  # fmt: skip
     rows = []
-    with np.load(folder / "poses.npz", allow_pickle=False) as poses:
-        for row in csv.DictReader(open(folder / "annotations.csv", newline="")):
+    with np.load(folder / "poses.npz", allow_pickle=False) as poses, open(folder / "annotations.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
             seq = from_flat(poses[row["name"]][:, :99].astype(np.float32), 30.0)
             exercise = names.get(row["exercise"])
             rows.append((count_reps(seq, exercise).count, count_reps(seq, exercise, referee=False).count,
