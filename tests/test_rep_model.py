@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import shared_path
 
-from workout_analysis.analysis.rep_model import DEFAULT_DIR, FPS, N_FEATURES, load_rep_model, rep_features
+from workout_analysis.analysis.rep_model import DEFAULT_DIR, FPS, MIN_S, N_FEATURES, load_rep_model, rep_features
 from workout_analysis.sequence import PoseSequence, from_flat
 from workout_analysis.synth import generate
 
@@ -97,3 +97,31 @@ def test_a_folder_that_is_not_a_rep_model_is_a_one_line_error(tmp_path):
     (tmp_path / "weights.safetensors").write_bytes(b"truncated")
     with pytest.raises(WorkoutError, match=str(tmp_path)):
         load_rep_model(tmp_path)
+
+
+@pytest.mark.parametrize(("exercise", "fault", "seed"),
+                         [("squat", "shallow_depth", 3000), ("push_up", "incomplete_lockout", 3005)])  # fmt: skip
+def test_referee_keeps_the_hand_count_nearer_the_learned_one(model, exercise, fault, seed):
+    """Synthetic sets where the exercise's own signals miscount and the whole pose's count is nearer the
+    learned one: count_reps takes the whole pose's, keeps the exercise's name and says why (without the
+    shared data this is the only test of the referee)."""
+    from workout_analysis.analysis.reps import count_reps
+
+    seq, truth = generate(exercise, seed=seed, reps=8, faults=(fault,))
+    hand, whole, learned = count_reps(seq, exercise, referee=False), count_reps(seq, None), model.count(seq).count
+    assert hand.count != whole.count and abs(whole.count - learned) < abs(hand.count - learned)
+    refereed = count_reps(seq, exercise, referee=model)
+    assert refereed.count == whole.count and abs(refereed.count - truth.reps) < abs(hand.count - truth.reps)
+    assert refereed.exercise == exercise and refereed.method == "fallback" and "learned counter" in refereed.notes[-1]
+    assert count_reps(seq, exercise).count == refereed.count  # referee=True: the embedded counter
+
+
+def test_a_clip_shorter_than_the_training_crops_is_not_refereed(model):
+    from workout_analysis.analysis.reps import count_reps
+
+    seq, _ = generate("push_up", seed=3005, reps=8, faults=("incomplete_lockout",))
+    short = seq.slice(0, int((MIN_S - 1) * seq.fps))
+    hand, whole = count_reps(short, "push_up", referee=False).count, count_reps(short, None).count
+    learned = model.count(short).count
+    assert hand != whole and abs(whole - learned) < abs(hand - learned)  # asked, the referee would switch
+    assert count_reps(short, "push_up", referee=model).count == hand
