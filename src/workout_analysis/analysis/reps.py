@@ -25,7 +25,8 @@ from ..exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE
 from ..features import metric_xyz, normalize, torso_size, undo_aspect
 from ..sequence import PoseSequence
 from .signals import (
-    ALTERNATING, EXERCISE_SIGNALS, PCA_SIGNAL, SignalSpec, fill_gaps, fit_pose_basis, periodicity, project_pose, signal_values, smooth,
+    ALTERNATING, EXERCISE_SIGNALS, PCA_SIGNAL, SignalSpec, bone_reference, fill_gaps, fit_pose_basis, implausible, periodicity,
+    project_pose, signal_values, smooth,
 )  # fmt: skip
 from .view import FRONT_MAX_YAW, view_cues
 
@@ -57,6 +58,7 @@ LOCAL_MARGIN = 1.2  # ... and a scale applies where the local cycle is at most t
 SMOOTH_FRACTION = 0.1  # Gaussian smoothing sigma as a share of the typical cycle: keeps the rep, drops jitter
 STRAGGLER = 3.5  # a "rep" over this x the median of the set's other reps is set-up, walking or a rest, not a rep ...
 STRAGGLER_MIN_REPS = 5  # ... judged in sets of at least this many reps
+DOUBTFUL_S = 0.2  # plausible frames between implausible ones this close are gaps too
 HOLD_SPEED = 0.25  # torso lengths per second over HOLD_LAG_S: slower than this the body is holding still
 HOLD_LAG_S = 0.5
 HOLD_SHARE = 0.5  # a "hold" in which the body is still for less than this share of the time is moving: count it
@@ -205,6 +207,7 @@ class _Plan:
     fps: float
     scale: float  # torso length, for height signals
     basis: tuple[np.ndarray, np.ndarray] | None  # principal components, for the fallback
+    bones: np.ndarray  # the sequence's typical bone proportions: frames far from them are gaps
     rest_high: bool = True
     lo: float = 0.0  # the whole set's range (robust percentiles)
     hi: float = 0.0
@@ -272,7 +275,9 @@ class _Plan:
         return self.hi - self.lo >= MIN_RANGE[self.unit]
 
     def raw(self, points: np.ndarray) -> np.ndarray:
-        """(T,) the chosen signal of (T, 33, 3) aspect-corrected landmarks."""
+        """(T,) the chosen signal of (T, 33, 3) aspect-corrected landmarks; NaN where the skeleton is
+        implausible (:func:`.signals.implausible`) or missing."""
+        points = _plausible(points, self.bones, self.fps)
         if self.spec.name == PCA_SIGNAL:
             return project_pose(points, self.basis)[:, 0]
         return signal_values(points, self.spec.name, self.scale)
@@ -298,6 +303,29 @@ class _Plan:
         return x, (s if self.rest_high else 1 - s), moving, min_rep
 
 
+def _implausible_frames(points: np.ndarray, bones: np.ndarray, fps: float) -> np.ndarray:
+    """(T,) frames whose skeleton is out of proportion (:func:`.signals.implausible`), and the few plausible
+    ones between two such frames ``DOUBTFUL_S`` apart or less: a detector that keeps losing the body is
+    not trusted in between, and a frame near the limit then matters less."""
+    bad = implausible(points, bones)
+    at = np.flatnonzero(bad)
+    for a, b in zip(at[:-1], at[1:]):
+        if b - a <= DOUBTFUL_S * fps + 1:
+            bad[a:b] = True
+    return bad
+
+
+def _plausible(points: np.ndarray, bones: np.ndarray, fps: float) -> np.ndarray:
+    """The landmarks with implausible frames (:func:`_implausible_frames`) set to NaN: the counter then
+    bridges them as short gaps or waits through long ones, as when nobody is seen."""
+    bad = _implausible_frames(points, bones, fps)
+    if not bad.any():
+        return points
+    points = points.copy()
+    points[bad] = np.nan
+    return points
+
+
 def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> _Plan:
     """Choose the signal that repeats most clearly, its tempo and range, from (T, 33, 3) landmarks.
 
@@ -307,6 +335,8 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> _Plan:
     own best signal is left out (it would count half); one at another tempo stays, as the movement
     may not be the named one (a sit-up recognised as a Russian twist).
     """
+    bones = bone_reference(points)
+    points = _plausible(points, bones, fps)
     scale = float(np.nanmedian(torso_size(points[..., :2]))) if np.isfinite(points).any() else 1.0
     basis = fit_pose_basis(points)
     pcs = project_pose(points, basis)
@@ -338,7 +368,7 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> _Plan:
     _, spec, raw, period, rank = best
     if spec.name == PCA_SIGNAL:  # keep just the chosen component
         basis = (basis[0], basis[1][[rank - (len(cands) - pcs.shape[1])]])
-    plan = _Plan(spec, period or int(2 * fps), fps, scale, basis)
+    plan = _Plan(spec, period or int(2 * fps), fps, scale, basis, bones)
     x = plan.smooth(raw)
     v = x[np.isfinite(x)]
     plan.lo, plan.hi = (float(q) for q in np.percentile(v, RANGE_PERCENTILES)) if len(v) else (0.0, 0.0)
@@ -505,6 +535,7 @@ class RepCounter:
         self._posed = 0
         self._planned_at = 0
         self._plan: _Plan | None = None
+        self._last_bad: int | None = None  # the last frame with an implausible skeleton
         self._machine: _RepMachine | None = None
         self._still_run = 0
         self._bodies: deque[np.ndarray] = deque(maxlen=int(HOLD_LAG_S * fps) + 1)
@@ -542,6 +573,7 @@ class RepCounter:
         self._posed += bool(np.isfinite(points).any())
         if self._plan is not None:
             self._raw.append(float(self._plan.raw(points)[0]))
+            self._doubt(points)
         if self._posed < WARMUP_S * self.fps:
             return []
         new = self._replan() if self._plan is None or self._n - self._planned_at >= REPLAN_S * self.fps else []
@@ -584,9 +616,23 @@ class RepCounter:
             return []
         self._plan = plan
         self._raw = deque(plan.raw(points), maxlen=self._points.maxlen)
+        bad = np.flatnonzero(_implausible_frames(points, plan.bones, self.fps))
+        self._last_bad = self._n - len(points) + int(bad[-1]) if len(bad) else None
         self._machine = _RepMachine(plan.unit, plan.min_rep_frames, int(RESET_GAP_S * plan.fps), plan.period)
         stop, self._next = self._next, self._n - len(self._raw)
         return self._judge(final=False, stop=stop) if stop > self._next else []
+
+    def _doubt(self, points: np.ndarray) -> None:
+        """As offline (:func:`_implausible_frames`): when the newest frame is implausible and so was one
+        at most ``DOUBTFUL_S`` earlier, the frames between become gaps too (not yet judged: the look-ahead
+        is longer)."""
+        if not implausible(points, self._plan.bones)[0]:
+            return
+        frame, first = self._n - 1, self._n - len(self._raw)
+        if self._last_bad is not None and frame - self._last_bad <= DOUBTFUL_S * self.fps + 1:
+            for i in range(max(self._last_bad, first), frame):
+                self._raw[i - first] = np.nan
+        self._last_bad = frame
 
     def _judge(self, final: bool, stop: int | None = None) -> list[Rep]:
         """Run the state machine over the frames whose look-ahead has arrived (all of them when final)."""

@@ -142,6 +142,42 @@ PCA_SIGNAL = "pose_pc"  # the class-agnostic fallback's name
 ALTERNATING: frozenset[str] = frozenset({"donkey_kick", "lunge", "mountain_climber", "russian_twist", "side_leg_raise"})
 
 
+# The limbs and the torso's sides: a real person's bones keep their proportions from frame to frame (up to
+# foreshortening); a detection that lands on another person, on the bench or on nobody does not.
+BONES = tuple((_L[f"{side}_{a}"], _L[f"{side}_{b}"]) for side in ("left", "right") for a, b in (
+    ("shoulder", "elbow"), ("elbow", "wrist"), ("hip", "knee"), ("knee", "ankle"), ("shoulder", "hip"))
+) + ((_L["left_shoulder"], _L["right_shoulder"]), (_L["left_hip"], _L["right_hip"]))  # fmt: skip
+MAX_BONE_DEVIATION = 0.5  # median |log| ratio of a frame's bone proportions to the sequence's: beyond, implausible
+
+
+def bone_proportions(points: np.ndarray) -> np.ndarray:
+    """(T, 12) image lengths of :data:`BONES`, each frame's summing to 1 (NaN for frames without a pose)."""
+    a, b = np.array(BONES).T
+    lengths = np.linalg.norm(points[:, a, :2] - points[:, b, :2], axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return lengths / lengths.sum(axis=1, keepdims=True)
+
+
+def bone_reference(points: np.ndarray) -> np.ndarray:
+    """(12,) the sequence's own typical bone proportions (per-bone median over the frames with a pose)."""
+    props = bone_proportions(points)
+    props = props[np.isfinite(props).all(axis=1)]
+    return np.median(props, axis=0) if len(props) else np.full(len(BONES), np.nan)
+
+
+def implausible(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(T,) frames whose skeleton is out of proportion with ``reference`` (:func:`bone_reference`).
+
+    MediaPipe sometimes fits a skeleton to another person, to gym equipment or to a half-hidden body;
+    its bones then shrink and stretch by half or double from one frame to the next, while a real
+    body seen at any angle keeps most of its proportions (the median over 12 bones: foreshortening
+    bends a few of them at a time). Such frames are better treated as gaps than as movement.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        deviation = np.median(np.abs(np.log(bone_proportions(points) / reference)), axis=1)
+    return deviation > MAX_BONE_DEVIATION
+
+
 def fill_gaps(x: np.ndarray, max_gap: int) -> np.ndarray:
     """Linearly interpolate NaN runs of at most ``max_gap`` samples between valid ones; longer runs stay NaN."""
     x = np.asarray(x, dtype=np.float64).copy()
