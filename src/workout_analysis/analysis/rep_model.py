@@ -60,6 +60,8 @@ def sequence_features(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class RepNetConfig:
+    """The net's shape (saved in config.json beside the weights)."""
+
     channels: int = 64
     dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)  # receptive field 255 frames: 17 s at FPS
     dropout: float = 0.1
@@ -131,8 +133,9 @@ class RepModel:
     def count(self, seq: PoseSequence) -> RepEstimate:
         """Count the reps of a whole sequence (any frame rate): the rounded sum of the density, each
         frame's weighted by its probability of being inside a rep."""
-        if not seq.has_pose.any():
-            return RepEstimate(0, *(np.zeros(0) for _ in range(3)), np.zeros(0, dtype=np.int64))
+        if not seq.has_pose.any():  # nothing to count: no net, but outputs as long as for any sequence
+            index = resample_index(seq.timestamps, FPS)
+            return RepEstimate(0, *(np.zeros(len(index)) for _ in range(3)), index)
         feats, index = sequence_features(seq)
         y = self.predict(feats)
         in_rep = 1 / (1 + np.exp(-y[:, 3]))
