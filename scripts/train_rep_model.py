@@ -4,7 +4,7 @@
     .venv/bin/python scripts/train_rep_model.py --eval-only DIR       # score a saved counter
 
 Training data: ``synth.generate`` sets of every exercise (seeds from 100000 up, disjoint from the tests'
-and eval_reps' 1000-1002 and 2000-2001), many reps (1-30), random form faults (partial reps), detector
+and eval_reps', all below 100000), many reps (1-30), random form faults (partial reps), detector
 noise, a second set by the same person, unrelated movement (``no_exercise``) before or after, holds and
 no-exercise clips with no reps, the image aspect known or not, tempo stretched 0.6-2.5x; while training,
 random crops of 8-40 s with body parts zeroed or jittered. RepCount-A is never trained on: all its 75
@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from workout_analysis.analysis.rep_model import FPS, MIN_S, RepModel, RepNet, RepNetConfig, load_rep_model, rep_features
 from workout_analysis.analysis.reps import count_reps
-from workout_analysis.exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE
+from workout_analysis.exercises import HOLDS, NO_EXERCISE
 from workout_analysis.features import frame_aspect, undo_aspect
 from workout_analysis.fileio import atomic_path
 from workout_analysis.synth import SYNTH_EXERCISES, generate
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_reps import load_repcount, scores  # noqa: E402
 
 CACHE = Path("/work/cache/lr")
-SEED_BASE = 100_000  # training sets; the tests and eval_reps use 1000-1002 and 2000-2001
+SEED_BASE = 100_000  # training sets; the tests and eval_reps use seeds below it
 STRETCH = (0.6, 2.5)  # real tempos vary more than each synthetic exercise's own range
 DATA_VERSION = 1  # bump when make_sample or synth changes: names the cache
 REP_EXERCISES = [e for e in SYNTH_EXERCISES if e not in HOLDS and e != NO_EXERCISE]
@@ -186,7 +186,7 @@ def evaluate(model: RepModel, synthetic: int = 3) -> None:
     for key in ("given", "agnostic", "learned", "referee", "median"):
         print(f"  {key:9s} {halves(rows, key)}")
     syn = []
-    for exercise in tqdm([e for e in SYNTH_EXERCISES if e in ALL_EXERCISES and e not in HOLDS], desc="synthetic", leave=False):
+    for exercise in tqdm(REP_EXERCISES, desc="synthetic", leave=False):
         for seed in range(1000, 1000 + synthetic):  # the seeds of eval_reps, never trained on
             seq, truth = generate(exercise, seed=seed)
             syn.append([count_reps(seq, exercise, referee=False).count, count_reps(seq, None).count,
