@@ -97,6 +97,13 @@ def test_a_folder_that_is_not_a_rep_model_is_a_one_line_error(tmp_path):
             load_rep_model(tmp_path)
     (tmp_path / "config.json").write_text(json.dumps(config))
     assert load_rep_model(str(tmp_path)).count(generate("squat", seed=1000, reps=3)[0]).count == 3  # a str works too
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(str(DEFAULT_DIR / "weights.safetensors"))
+    weights["out.bias"][0] = float("nan")  # a diverged training run: every count would be NaN
+    save_file(weights, str(tmp_path / "weights.safetensors"))
+    with pytest.raises(WorkoutError, match="NaN"):
+        load_rep_model(tmp_path)
     (tmp_path / "weights.safetensors").write_bytes(b"truncated")
     with pytest.raises(WorkoutError, match=str(tmp_path)):
         load_rep_model(tmp_path)

@@ -174,9 +174,12 @@ def load_rep_model(folder: str | Path | None = None) -> RepModel:
         if cfg["fps"] != FPS or cfg["n_features"] != N_FEATURES:
             raise WorkoutError(f"{folder}: a rep model for other features ({cfg['fps']} fps, {cfg['n_features']})")
         net = RepNet(RepNetConfig(int(cfg["channels"]), tuple(cfg["dilations"]), float(cfg["dropout"])))
-        net.load_state_dict(load_file(str(folder / "weights.safetensors")))
+        weights = load_file(str(folder / "weights.safetensors"))
+        net.load_state_dict(weights)
     # missing, truncated, mismatched, or JSON of the wrong shape (a list, a null where a number belongs)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as exc:
         reason = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         raise WorkoutError(f"{folder}: not a rep model ({reason})") from None
+    if not all(bool(torch.isfinite(w).all()) for w in weights.values()):  # a diverged training run
+        raise WorkoutError(f"{folder}: the rep model's weights hold NaN or infinite values")
     return RepModel(net)
