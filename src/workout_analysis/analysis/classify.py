@@ -34,8 +34,9 @@ from ..exercises import NO_EXERCISE, display_name
 # Decoder settings, measured with models that never saw the people judged (docs/analyze.md, "How the
 # verdict is reached"). min_confidence: the highest threshold that costs nothing measurable on
 # segmentation of joined clips (scripts/eval_segmentation.py) or on naming single clips, while it
-# rejects real rest (scripts/eval_min_confidence.py); 0.15 cost 4 points on both. switch_penalty and
-# min_segment_s: chosen by eval_segmentation.py; at this threshold the others score within a point.
+# rejects real rest (scripts/eval_min_confidence.py); 0.15 cost 4 points of joined-clip frame accuracy
+# and 2 of single clips named right. switch_penalty and min_segment_s: chosen by eval_segmentation.py;
+# at this threshold the others score within a point.
 MIN_CONFIDENCE = 0.125
 SWITCH_PENALTY = 4.0
 MIN_SEGMENT_S = 3.0
