@@ -489,12 +489,12 @@ def _refereed(seq: PoseSequence, report: RepReport, model: RepModel | None = Non
     which of them is right. A tie keeps the exercise's count, and so does a sequence shorter than the
     net's training crops.
     """
-    from .rep_model import MIN_S, default_rep_model  # torch: loaded only when the two disagree
-
-    if len(seq) < MIN_S * seq.fps:
-        return report
     fallback = count_reps(seq, None)
     if fallback.count == report.count:
+        return report
+    from .rep_model import MIN_S, default_rep_model  # torch: loaded only when the two disagree
+
+    if len(seq) < 2 or seq.timestamps[-1] - seq.timestamps[0] < MIN_S:
         return report
     learned = (model or default_rep_model()).count(seq).count
     if abs(fallback.count - learned) >= abs(report.count - learned):
