@@ -9,11 +9,11 @@ import pytest
 
 from workout_analysis.cli import main
 from workout_analysis.exercises import ALL_EXERCISES, NO_EXERCISE, ORIGINAL_CLASSES
-from workout_analysis.features import JOINT_ANGLES, angle_at
+from workout_analysis.features import JOINT_ANGLES, angle_at, metric_xyz
 from workout_analysis.sequence import LANDMARK_INDEX, SKELETON_EDGES, load_sequence
 from workout_analysis.synth import FAULTS, SYNTH_EXERCISES, GroundTruth, generate
-from workout_analysis.synth.motions import MOTIONS
-from workout_analysis.synth.skeleton import bone_lengths
+from workout_analysis.synth.motions import MOTIONS, Ctx
+from workout_analysis.synth.skeleton import assemble, bone_lengths, sample_body
 from workout_analysis.synth.timing import BACK, OUT, REST
 
 # Skeleton edges that are bones: all but the torso's sides (shoulder-hip), which a bending spine changes.
@@ -189,3 +189,32 @@ def test_arm_exercises_are_sometimes_framed_on_the_upper_body():
         assert 0.0 < y[:, 0].min() and hips.max() < 0.97  # head and hips in the frame
         assert ankles.max() <= 0.97 + 1e-6  # legs guessed inside the bottom edge, as MediaPipe does
     assert not any(generate("squat", seed=s, reps=1)[1].camera["cropped"] for s in range(12))
+
+
+def _trunk_from_floor(exercise: str, seed: int) -> np.ndarray:
+    """Degrees between the hip->shoulder line and the floor over progress 0..1, in the body frame (Y up)."""
+    rng = np.random.default_rng(seed)
+    p = np.linspace(0.0, 1.0, 11)
+    ctx = Ctx(sample_body(rng), rng, p, p, np.ones_like(p))
+    points = assemble(ctx.body, MOTIONS[exercise].build(ctx))
+    spine = points[:, [LANDMARK_INDEX["left_shoulder"], LANDMARK_INDEX["right_shoulder"]]].mean(1) - points[
+        :, [LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]]].mean(1)
+    return np.degrees(np.arctan2(spine[:, 1], -spine[:, 2]))  # lying head toward -Z: 0 flat, 90 upright
+
+
+def test_sit_up_comes_up_to_upright_and_crunch_does_not():
+    for seed in range(8):
+        sit, crunch = _trunk_from_floor("sit_up", seed), _trunk_from_floor("crunch", seed)
+        assert abs(sit[0]) < 12 and abs(crunch[0]) < 12  # both start lying down
+        assert 70 <= sit[-1] <= 110, sit[-1]  # trunk upright or over the knees
+        assert 15 <= crunch[-1] <= 42, crunch[-1]  # only the shoulder blades leave the floor
+
+
+def test_frame_size_can_be_left_out_like_landmark_files_without_it():
+    known, truth = generate("jumping_jack", seed=5, reps=2)
+    unknown, truth_u = generate("jumping_jack", seed=5, reps=2, size_known=False)
+    assert "width" not in unknown.meta and "height" not in unknown.meta and truth_u.camera["width"] > 0
+    np.testing.assert_array_equal(known.landmarks, unknown.landmarks)  # the same set, only the meta differs
+    aspect = truth.camera["width"] / truth.camera["height"]
+    ratio = np.nanmedian(metric_xyz(unknown)[..., 0] / metric_xyz(known)[..., 0])
+    assert ratio == pytest.approx(1 / aspect, rel=1e-3)  # read with aspect 1: x squeezed or stretched

@@ -102,13 +102,18 @@ def generate(
     faults: Sequence[str] = (),
     fps: float = 30.0,
     noise: float = 1.0,
+    size_known: bool = True,
 ) -> tuple[PoseSequence, GroundTruth]:
     """One set of ``exercise`` by a random person filmed by a random camera.
 
     reps: number of repetitions (default 4-12; ignored for holds); view: one of
     :data:`~.camera.VIEWS` (default: a view the exercise is usually filmed from); faults: fault ids
     (:data:`FAULTS`) to inject, each into a random non-empty subset of the reps; noise: detector noise
-    scale (0 = clean). Raises ValueError for an unknown exercise, view or fault.
+    scale (0 = clean); size_known=False leaves the frame size out of the meta, as in landmark files
+    that do not carry it (RepCount-A, PushFit, most CSV exports): readers then take the aspect as 1, so
+    the body looks stretched (portrait frame) or squeezed (landscape) sideways, as such files do.
+    The camera (``truth.camera``) still records the size. Raises ValueError for an unknown exercise,
+    view or fault.
     """
     if exercise not in MOTIONS:
         raise ValueError(f"unknown exercise {exercise!r}; choose from {', '.join(SYNTH_EXERCISES)}")
@@ -161,6 +166,8 @@ def generate(
     )  # fmt: skip
     meta = {"source": "synthetic", "video_id": f"synth_{exercise}_{seed}", "exercise": exercise, "seed": int(seed),
             "width": cam.width, "height": cam.height, "truth": truth.to_dict()}  # fmt: skip
+    if not size_known:
+        del meta["width"], meta["height"]
     return PoseSequence(landmarks, fps, world=world, meta=meta), truth
 
 
