@@ -5,6 +5,7 @@
     .venv/bin/python scripts/eval_reps.py --recognised --model DIR   # ... with a bundle that never saw RepCount-A
     .venv/bin/python scripts/eval_reps.py --synthetic 5      # also 5 synthetic sets per exercise
     .venv/bin/python scripts/eval_reps.py --live             # also the live (frame by frame) counter
+    .venv/bin/python scripts/eval_reps.py --recognised --model DIR --joined 150  # also mixed videos: where to count
 
 The embedded default model was trained on RepCount-A among the rest, so ``--recognised`` without
 ``--model`` flatters the recognition: for honest figures pass a bundle trained without the
@@ -20,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from workout_analysis.analysis.report import counted_part
 from workout_analysis.analysis.reps import RepCounter, count_reps
 from workout_analysis.exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE
 from workout_analysis.sequence import from_flat
@@ -80,6 +83,7 @@ def recognise(items: list[dict], model: Path | None = None) -> None:
     bundle = load_bundle(model)
     for it in tqdm(items, desc="recognise", leave=False):
         result = analyze(it["seq"], bundle)
+        it["recognition"] = result.recognition
         it["recognised"] = result.recognition.exercise
         it["with_recognised"] = result.reps.count if result.reps is not None else 0
         # the recognised label counted over the whole video, "no exercise" as no reps / sent to the fallback
@@ -87,6 +91,112 @@ def recognise(items: list[dict], model: Path | None = None) -> None:
         whole = count_reps(it["seq"], None if label == NO_EXERCISE else label).count
         it["with_label"] = 0 if label == NO_EXERCISE else whole
         it["with_label_fallback"] = whole
+
+
+def joined_videos(items: list[dict], n: int, model: Path | None, seed: int = 0) -> list[dict]:
+    """``n`` mixed videos with exact counts: two RepCount-A clips of different exercises the project knows,
+    joined with a still pause as scripts/eval_segmentation.py joins clips; half from the even rows, half
+    from the odd ones (``half``). Each gets `workout analyze`'s recognition with ``model``, the target clip
+    (the one the main exercise's segments cover most; nothing recognised: the longer one) and its count."""
+    from workout_analysis.analysis.report import analyze
+    from workout_analysis.bundle import load_bundle
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from eval_segmentation import _long_enough, join
+
+    bundle = load_bundle(model)
+    rng = np.random.default_rng(seed)
+    videos = []
+    for half in (0, 1):
+        clips = []
+        for it in items[half::2]:
+            if it["exercise"] is not None and _long_enough(it["seq"]):
+                clip = it["seq"].slice(0, len(it["seq"]))
+                clip.meta.update(exercise=it["exercise"], true=it["true"])
+                clips.append(clip)
+        for _ in range(n // 2 if half == 0 else n - n // 2):
+            first = clips[rng.integers(len(clips))]
+            others = [c for c in clips if c.meta["exercise"] != first.meta["exercise"]]
+            pair = [first, others[rng.integers(len(others))]]
+            videos.append({"half": half, "joined": join(pair, rng), "true_by_exercise": {c.meta["exercise"]: c.meta["true"] for c in pair}})
+    for v in tqdm(videos, desc="joined", leave=False):
+        joined = v["joined"]
+        rec = analyze(joined.seq, bundle, reps=False).recognition
+        times = joined.seq.timestamps
+        mine = np.zeros(len(times), bool)
+        for s in rec.segments:
+            if s.exercise == rec.exercise:
+                mine |= (times >= s.start_s) & (times < s.end_s)
+        cover = {e: int(((joined.truth == e) & (mine if rec.recognised else True)).sum()) for e in v["true_by_exercise"]}
+        target = max(cover, key=cover.get)
+        v.update(seq=joined.seq, recognition=rec, target=target, true=v["true_by_exercise"][target])
+    return videos
+
+
+def per_segment_count(seq, recognition) -> int:
+    """Reps counted in each segment of the main exercise alone, summed (a rule compared, not used)."""
+    if not recognition.recognised:
+        return count_reps(seq, None).count
+    total = 0
+    for s in recognition.segments:
+        index = np.flatnonzero((seq.timestamps >= s.start_s - 1e-6) & (seq.timestamps < s.end_s + 1e-6))
+        if s.exercise == recognition.exercise and len(index):
+            total += count_reps(seq.slice(int(index[0]), int(index[-1]) + 1), recognition.exercise).count
+    return total
+
+
+def one_other_exercise_part(seq, recognition, min_s: float = 10.0):
+    """Sessions 2-3's rule (compared, no longer used): the main exercise's span when one other exercise
+    is decoded for ``min_s`` or more, whatever the confidence; else the whole sequence."""
+    other_s: dict[str, float] = defaultdict(float)
+    for s in recognition.segments:
+        if s.exercise not in (NO_EXERCISE, recognition.exercise):
+            other_s[s.exercise] += s.end_s - s.start_s
+    return counted_part(seq, recognition, 0.0, 0.0) if max(other_s.values(), default=0.0) >= min_s else seq
+
+
+# Where `workout analyze` counts the main exercise's reps when other exercises are decoded too: the part of
+# the sequence each rule counts (analysis.report.counted_part: other exercises' seconds, segment confidence).
+CUT_RULES = {
+    "never cut": lambda seq, rec: seq,
+    "sessions 2-3: one other exercise >= 10 s": one_other_exercise_part,
+    **{f"other exercises >= {s:g} s": (lambda s: lambda seq, rec: counted_part(seq, rec, s, 0.0))(s) for s in (5.0, 10.0)},
+    **{f"other exercises >= {s:g} s in segments >= {c:g} sure{' (default)' if (s, c) == (7.5, 0.3) else ''}":
+       (lambda s, c: lambda seq, rec: counted_part(seq, rec, s, c))(s, c) for s, c in ((5.0, 0.3), (7.5, 0.3), (10.0, 0.3), (7.5, 0.4))},
+    "always cut to the main exercise's span": lambda seq, rec: counted_part(seq, rec, 0.0, 0.0),
+}  # fmt: skip
+
+
+def cut_rules(single: list[dict], joined: list[dict]) -> str:
+    """MAE / OBO of each rule (:data:`CUT_RULES`, and counting per segment) on single RepCount-A videos
+    (all / even / odd) and joined ones (even / odd); the main exercise does not depend on the rule."""
+    counts: dict[tuple, int] = {}
+
+    def count(v: dict, rule) -> int:
+        rec = v["recognition"]
+        part = rule(v["seq"], rec) if rec.recognised else v["seq"]  # nothing recognised: the fallback, whole
+        key = (id(v), float(part.timestamps[0]), len(part))
+        if key not in counts:
+            counts[key] = count_reps(part, rec.exercise if rec.recognised else None).count
+        return counts[key]
+
+    def cells(rows: list[dict], key: str) -> list[str]:
+        groups = [rows, rows[0::2], rows[1::2]] if rows is single else [[r for r in rows if r["half"] == h] for h in (0, 1)]
+        out = []
+        for group in groups:
+            mae, obo = scores([(r[key], r["true"]) for r in group])
+            out += [f"{mae:.3f}", f"{obo:.2f}"]
+        return out
+
+    lines = ["| rule | single MAE all | OBO | even MAE | OBO | odd MAE | OBO | joined even MAE | OBO | joined odd MAE | OBO |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for name, rule in tqdm([*CUT_RULES.items(), ("count per segment", None)], desc="rules", leave=False):
+        for v in [*single, *joined]:
+            v["rule"] = per_segment_count(v["seq"], v["recognition"]) if rule is None else count(v, rule)
+        lines.append(f"| {name} | " + " | ".join(cells(single, "rule") + cells(joined, "rule")) + " |")
+    right = [np.mean([v["recognition"].exercise == v["target"] for v in joined if v["half"] == h]) for h in (0, 1)]
+    lines.append(f"\nmain exercise = the target clip's exercise: {right[0]:.0%} of the even joined videos, {right[1]:.0%} of the odd")
+    return "\n".join(lines)
 
 
 def live(items: list[dict]) -> None:
@@ -128,6 +238,10 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="model bundle for --recognised (default: the embedded one, "
                         "which was trained on RepCount-A)")  # fmt: skip
     parser.add_argument("--live", action="store_true", help="also count with the live counter, frame by frame")
+    parser.add_argument("--joined", type=int, default=0, help="with --recognised: also this many mixed videos "
+                        "(two RepCount-A clips of different exercises; half from the even rows, half from the odd) "
+                        "and a table of where analyze counts reps (0: skip)")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=0, help="seed of the --joined pairing")
     parser.add_argument("--verbose", action="store_true", help="print every video")
     args = parser.parse_args()
 
@@ -153,6 +267,10 @@ def main() -> None:
         print("## RepCount-A, recognised label, whole video, 'no exercise' = no reps\n\n" + table(items, "with_label") + "\n")
         print("## RepCount-A, recognised label, whole video, 'no exercise' counted by the fallback\n\n"
               + table(items, "with_label_fallback") + "\n")
+        if args.joined:
+            joined = joined_videos(items, args.joined, args.model, args.seed)
+            print("## Where `analyze` counts: single RepCount-A videos and joined pairs of clips\n\n"
+                  + cut_rules(items, joined) + "\n")
     if args.verbose:
         for it in items:
             print(f"{it['name']:12s} {it['label']:15s} true {it['true']:3d} given {it['given']:3d} hand {it['hand']:3d} agnostic {it['agnostic']:3d}"

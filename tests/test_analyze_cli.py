@@ -201,3 +201,48 @@ def test_exercise_names_as_people_and_datasets_write_them(given, expected):
     for unknown in ("pommelhorse", "rest", "yoga"):  # "rest" is no exercise to count
         with pytest.raises(WorkoutError, match="unknown exercise"):
             check_exercise(unknown)
+
+
+def _recognition(main: str, *segments: tuple[str, float, float, float]):
+    """A verdict with these (exercise, start_s, end_s, confidence) segments, ``main`` the exercise."""
+    from workout_analysis.analysis.classify import Recognition, Segment
+
+    return Recognition(main, 0.5, segments=[Segment(a, b, e, c) for e, a, b, c in segments])
+
+
+def test_one_set_with_a_long_unsure_other_exercise_counts_every_rep():
+    """A model unsure of a person names part of one set as another exercise (RepCount-A: mostly 0.2-0.3
+    sure): every rep still counts. Sessions 2-3 cut at 10 s of one other exercise and lost these."""
+    from workout_analysis.analysis.report import _reps_and_form, counted_part
+    from workout_analysis.synth import generate
+
+    seq, truth = generate("squat", seed=5, reps=10, view="side")
+    cut = float(seq.timestamps[len(seq) // 3])
+    end = float(seq.timestamps[-1]) + 1 / seq.fps
+    rec = _recognition("squat", ("deadlift", 0.0, cut, 0.26), ("squat", cut, end, 0.6))
+    assert cut >= 10.0 and counted_part(seq, rec) is seq
+    assert _reps_and_form(seq, rec)[0].count == truth.reps
+    assert counted_part(seq, rec, min_other_confidence=0.2) is not seq  # a surer "other" would cut
+
+
+def test_two_exercises_count_only_the_main_ones_reps():
+    """Squats then lunges, the lunges named as three similar classes (each under 7.5 s): their time is summed,
+    the video cut to the squats' span, and only the squats counted (the lunges bend the knees too)."""
+    from workout_analysis.analysis.reps import count_reps
+    from workout_analysis.analysis.report import _reps_and_form, counted_part
+    from workout_analysis.sequence import PoseSequence
+    from workout_analysis.synth import generate
+
+    squats, truth = generate("squat", seed=5, reps=6, view="side", size_known=False)
+    lunges, _ = generate("lunge", seed=6, reps=4, view="side", size_known=False)
+    seq = PoseSequence(np.concatenate([squats.landmarks, lunges.landmarks]), squats.fps)
+    split = (len(squats) - 0.5) / seq.fps  # between the two sets' frames
+    end = len(seq) / seq.fps
+    third = (end - split) / 3
+    rec = _recognition("squat", ("squat", 0.0, split, 0.7), ("lunge", split, split + third, 0.45),
+                       ("split_squat", split + third, split + 2 * third, 0.35),
+                       ("side_leg_raise", split + 2 * third, end, 0.4))  # fmt: skip
+    assert third < 7.5 <= end - split
+    assert count_reps(seq, "squat").count > truth.reps  # counted whole, the lunges add reps
+    assert len(counted_part(seq, rec)) == len(squats)
+    assert _reps_and_form(seq, rec)[0].count == truth.reps

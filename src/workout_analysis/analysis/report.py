@@ -20,9 +20,10 @@ from .classify import DecoderConfig, Recognition, recognise
 SCHEMA_VERSION = 1
 # Recognition reads motion: with less than this much time with a pose there is none to read.
 MIN_RECOGNISE_S = 1.0
-# Another exercise decoded for at least this long makes a video "several exercises": reps and form are then
-# measured over the main exercise's span only (see _reps_and_form).
-MIN_OTHER_EXERCISE_S = 10.0
+# Other exercises decoded for at least this long in all, in segments at least this sure, make a video "several
+# exercises": reps and form are then measured over the main exercise's span only (see counted_part).
+MIN_OTHER_EXERCISE_S = 7.5
+MIN_OTHER_CONFIDENCE = 0.3
 
 
 @dataclass
@@ -177,27 +178,40 @@ def analyze(
 
 
 def _reps_and_form(seq: PoseSequence, recognition: Recognition) -> tuple[Any, Any]:
-    """Reps and form of the main exercise; without one, repeated movement of the whole pose, no form.
-
-    A video of one exercise is counted whole: its stretches decoded as "no exercise" are mostly rest,
-    which the counter skips anyway, or unusual reps the model did not name, which it should count
-    (measured on RepCount-A in docs/reps.md). Only a video in which another exercise holds at least
-    :data:`MIN_OTHER_EXERCISE_S` is cut to the span of the main one: shorter stretches decoded as another
-    exercise are mostly the model hesitating inside one set (on RepCount-A, with a model that never saw
-    it, cutting at any such stretch gave MAE 0.297, at 10 s 0.246, never 0.230).
-    """
+    """Reps and form of the main exercise (over :func:`counted_part`); without one, repeated movement of
+    the whole pose, no form."""
     from .form import assess_form
     from .reps import count_reps
 
     if not recognition.recognised:
         return count_reps(seq, None), None
-    other_s: dict[str, float] = {}
-    for s in recognition.segments:
-        if s.exercise not in (NO_EXERCISE, recognition.exercise):
-            other_s[s.exercise] = other_s.get(s.exercise, 0.0) + s.end_s - s.start_s
-    part = _span(seq, recognition) if max(other_s.values(), default=0.0) >= MIN_OTHER_EXERCISE_S else seq
+    part = counted_part(seq, recognition)
     reps = count_reps(part, recognition.exercise)
     return reps, assess_form(part, recognition.exercise, reps)
+
+
+def counted_part(
+    seq: PoseSequence,
+    recognition: Recognition,
+    min_other_s: float | None = None,
+    min_other_confidence: float | None = None,
+) -> PoseSequence:
+    """The frames whose reps and form are measured: the span of the main exercise's segments when other
+    exercises are decoded for at least ``min_other_s`` in all, in segments at least ``min_other_confidence``
+    sure (defaults :data:`MIN_OTHER_EXERCISE_S`, :data:`MIN_OTHER_CONFIDENCE`); else the whole sequence.
+
+    A video of one exercise is counted whole: its stretches decoded as "no exercise" are mostly rest, which
+    the counter skips anyway, and a model unsure of a person it never saw names parts of one set as other
+    exercises, at low confidence (on single RepCount-A videos mostly 0.2-0.3), whose reps must count too.
+    The other exercise of a mixed video is often named as several similar classes (a front raise as lateral
+    raise and upright row), so their time is summed. Measured in docs/reps.md ("counting in mixed videos"):
+    single RepCount-A videos and RepCount-A clips of two exercises joined.
+    """
+    min_s = MIN_OTHER_EXERCISE_S if min_other_s is None else min_other_s
+    min_p = MIN_OTHER_CONFIDENCE if min_other_confidence is None else min_other_confidence
+    other_s = sum(s.end_s - s.start_s for s in recognition.segments
+                  if s.exercise not in (NO_EXERCISE, recognition.exercise) and (s.confidence or 0.0) >= min_p)  # fmt: skip
+    return _span(seq, recognition) if other_s >= min_s else seq
 
 
 def _span(seq: PoseSequence, recognition: Recognition) -> PoseSequence:
