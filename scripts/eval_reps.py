@@ -259,6 +259,9 @@ def main() -> None:
         print("## RepCount-A, live counter (true exercise given)\n\n" + table(items, "live") + "\n")
         print(f"live == offline on {np.mean(agree == 0):.0%} of the videos, within one rep on {np.mean(np.abs(agree) <= 1):.0%}\n")
     if args.recognised:
+        import torch
+
+        torch.set_num_threads(1)  # small nets: more threads only contend with other work on the machine
         recognise(items, args.model)
         print(f"model: {args.model or 'embedded default (trained on RepCount-A: leaky)'}\n")
         right = np.mean([it["recognised"] == it["exercise"] for it in items if it["exercise"]])
