@@ -118,7 +118,8 @@ def joined_videos(items: list[dict], n: int, model: Path | None, seed: int = 0) 
             first = clips[rng.integers(len(clips))]
             others = [c for c in clips if c.meta["exercise"] != first.meta["exercise"]]
             pair = [first, others[rng.integers(len(others))]]
-            videos.append({"half": half, "joined": join(pair, rng), "true_by_exercise": {c.meta["exercise"]: c.meta["true"] for c in pair}})
+            truth = {c.meta["exercise"]: c.meta["true"] for c in pair}
+            videos.append({"half": half, "joined": join(pair, rng), "true_by_exercise": truth})
     for v in tqdm(videos, desc="joined", leave=False):
         joined = v["joined"]
         rec = analyze(joined.seq, bundle, reps=False).recognition
@@ -127,7 +128,8 @@ def joined_videos(items: list[dict], n: int, model: Path | None, seed: int = 0) 
         for s in rec.segments:
             if s.exercise == rec.exercise:
                 mine |= (times >= s.start_s) & (times < s.end_s)
-        cover = {e: int(((joined.truth == e) & (mine if rec.recognised else True)).sum()) for e in v["true_by_exercise"]}
+        covered = mine if rec.recognised else True
+        cover = {e: int(((joined.truth == e) & covered).sum()) for e in v["true_by_exercise"]}
         target = max(cover, key=cover.get)
         v.update(seq=joined.seq, recognition=rec, target=target, true=v["true_by_exercise"][target])
     return videos
@@ -181,7 +183,10 @@ def cut_rules(single: list[dict], joined: list[dict]) -> str:
         return counts[key]
 
     def cells(rows: list[dict], key: str) -> list[str]:
-        groups = [rows, rows[0::2], rows[1::2]] if rows is single else [[r for r in rows if r["half"] == h] for h in (0, 1)]
+        if rows is single:
+            groups = [rows, rows[0::2], rows[1::2]]
+        else:
+            groups = [[r for r in rows if r["half"] == h] for h in (0, 1)]
         out = []
         for group in groups:
             mae, obo = scores([(r[key], r["true"]) for r in group])
@@ -195,7 +200,8 @@ def cut_rules(single: list[dict], joined: list[dict]) -> str:
             v["rule"] = per_segment_count(v["seq"], v["recognition"]) if rule is None else count(v, rule)
         lines.append(f"| {name} | " + " | ".join(cells(single, "rule") + cells(joined, "rule")) + " |")
     right = [np.mean([v["recognition"].exercise == v["target"] for v in joined if v["half"] == h]) for h in (0, 1)]
-    lines.append(f"\nmain exercise = the target clip's exercise: {right[0]:.0%} of the even joined videos, {right[1]:.0%} of the odd")
+    lines.append(f"\nmain exercise = the target clip's exercise: {right[0]:.0%} of the even joined videos, "
+                 f"{right[1]:.0%} of the odd")
     return "\n".join(lines)
 
 
