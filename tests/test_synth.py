@@ -206,7 +206,7 @@ def test_sit_up_comes_up_to_upright_and_crunch_does_not():
     for seed in range(8):
         sit, crunch = _trunk_from_floor("sit_up", seed), _trunk_from_floor("crunch", seed)
         assert abs(sit[0]) < 12 and abs(crunch[0]) < 12  # both start lying down
-        assert 70 <= sit[-1] <= 110, sit[-1]  # trunk upright or over the knees
+        assert 60 <= sit[-1] <= 95, sit[-1]  # trunk near upright
         assert 15 <= crunch[-1] <= 42, crunch[-1]  # only the shoulder blades leave the floor
 
 

@@ -631,9 +631,8 @@ def leg_raise(c: Ctx) -> Pose:
     return pose
 
 
-def _trunk_curl(c: Ctx, top: float, hands: str, feet: tuple[float, float]) -> Pose:
-    """Lying on the floor with knees bent, the feet ``feet`` thigh lengths (low, high) in front of the hips;
-    the trunk rises ``top`` deg from the floor at p = 1 (past 90: leaning over the knees)."""
+def _trunk_curl(c: Ctx, top: float, hands: str) -> Pose:
+    """Lying on the floor with knees bent; the trunk rises ``top`` deg from the floor at p = 1."""
     b, p = c.body, c.p
     pose = supine(c, 0.0)
     rise = np.radians(top * p)
@@ -641,10 +640,10 @@ def _trunk_curl(c: Ctx, top: float, hands: str, feet: tuple[float, float]) -> Po
     ceiling = np.stack([np.zeros_like(p), np.cos(rise), np.sin(rise)], -1)
     pose = pose.set(pelvis=_tile([0, 0.1, 0], len(p)), trunk=trunk_dir, face=unit(ceiling + 0.4 * trunk_dir + 0.3 * Z),
                     head=unit(trunk_dir + 0.3 * ceiling + 0.2 * p[:, None] * ceiling))  # fmt: skip
-    feet_z = c.u(*feet) * b.thigh + 0.1
+    feet = c.u(0.75, 1.4) * b.thigh + 0.1  # knees bent sharply or legs nearly out
     for side in SIDES:
         sg = SIDE_SIGN[side]
-        pose = leg_ik(b, pose, side, np.array([sg * 0.15, b.ankle_height, feet_z]), np.array([0, 1.0, 0.3]))
+        pose = leg_ik(b, pose, side, np.array([sg * 0.15, b.ankle_height, feet]), np.array([0, 1.0, 0.3]))
         if hands == "head":
             ear = shoulder_pos(b, pose, side) + 0.22 * trunk_dir - sg * 0.05 * X
             pose = arm_ik(b, pose, side, ear, unit(sg * X + ceiling))
@@ -657,14 +656,11 @@ def _trunk_curl(c: Ctx, top: float, hands: str, feet: tuple[float, float]) -> Po
 
 
 def sit_up(c: Ctx) -> Pose:
-    """Full sit-up: the trunk comes up to upright or over the knees, feet drawn in close (knees ~40-90 deg),
-    so the hip closes sharply at the top, as in the real sit-up clips (hip angle down to 20-60 deg)."""
-    return _trunk_curl(c, c.u(75, 105), str(c.rng.choice(["head", "chest", "reach"], p=[0.45, 0.35, 0.2])), (0.55, 0.95))
+    return _trunk_curl(c, c.u(65, 90), str(c.rng.choice(["head", "chest", "reach"], p=[0.45, 0.35, 0.2])))
 
 
 def crunch(c: Ctx) -> Pose:
-    """Crunch: only the shoulder blades leave the floor (trunk 20-40 deg), feet further out."""
-    return _trunk_curl(c, c.u(22, 38), str(c.rng.choice(["head", "chest", "reach"], p=[0.6, 0.25, 0.15])), (0.75, 1.4))
+    return _trunk_curl(c, c.u(22, 38), str(c.rng.choice(["head", "chest", "reach"], p=[0.6, 0.25, 0.15])))
 
 
 def russian_twist(c: Ctx) -> Pose:
