@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import shared_path
 
-from workout_analysis.analysis.reps import RepCounter, count_reps
+from workout_analysis.analysis.reps import RepCounter, _implausible_frames, count_reps
 from workout_analysis.analysis.signals import bone_reference, implausible
 from workout_analysis.exercises import ALL_EXERCISES, HOLDS
 from workout_analysis.features import metric_xyz
@@ -216,22 +216,28 @@ def test_live_counter_matches_offline_with_bounded_delay(exercise):
     assert len(counter._points) <= counter._points.maxlen  # bounded memory
 
 
+_LIMBS = [(LANDMARK_INDEX[f"{side}_{root}"], [LANDMARK_INDEX[f"{side}_{j}"] for j in joints]) for side in ("left", "right")
+          for root, joints in (("shoulder", ("elbow", "wrist", "pinky", "index", "thumb")),
+                               ("hip", ("knee", "ankle", "heel", "foot_index")))]  # fmt: skip
+
+
+def _fold(frames: np.ndarray, shift: np.ndarray) -> None:
+    """In place: (k, 33, 4) landmarks whose limbs fold into the torso and whose skeleton jumps by ``shift``
+    (x, y), as when the detector half loses the lifter or fits clutter."""
+    for root, joints in _LIMBS:
+        frames[:, joints, :2] = frames[:, [root], :2] + 0.2 * (frames[:, joints, :2] - frames[:, [root], :2])
+    frames[..., :2] += shift
+
+
 def _glitched(seq: PoseSequence, seed: int, share: float = 0.3) -> tuple[PoseSequence, np.ndarray]:
-    """The sequence with bursts of 3-8 frames (``share`` of them) in which the detector's skeleton jumps
-    aside and folds its limbs into the torso (a half-hidden lifter, a skeleton fitted to clutter); and
+    """The sequence with bursts of 3-8 frames (``share`` of them) folded and displaced (:func:`_fold`); and
     which frames those are."""
     rng = np.random.default_rng(seed)
     lm, hit = seq.landmarks.copy(), np.zeros(len(seq), bool)
-    limbs = [(LANDMARK_INDEX[f"{side}_{root}"], [LANDMARK_INDEX[f"{side}_{j}"] for j in joints]) for side in ("left", "right")
-             for root, joints in (("shoulder", ("elbow", "wrist", "pinky", "index", "thumb")),
-                                  ("hip", ("knee", "ankle", "heel", "foot_index")))]  # fmt: skip
     i = int(rng.integers(0, 10))
     while i < len(lm):
         n = int(rng.integers(3, 9))
-        burst = lm[i : i + n]
-        for root, joints in limbs:
-            burst[:, joints, :2] = burst[:, [root], :2] + 0.2 * (burst[:, joints, :2] - burst[:, [root], :2])
-        burst[..., :2] += rng.normal(0, 0.15, 2)
+        _fold(lm[i : i + n], rng.normal(0, 0.15, 2))
         hit[i : i + n] = True
         i += int(n / share * rng.uniform(0.5, 1.5))
     return PoseSequence(lm, seq.fps, meta=seq.meta), hit
@@ -258,6 +264,32 @@ def test_glitched_skeleton_frames_are_gaps_not_movement(exercise, seed):
     assert count_reps(bad, None).count == truth.reps
     assert count_reps(bad, exercise, referee=False).count == truth.reps
     assert _live(bad, exercise)[0].count == truth.reps
+
+
+@pytest.mark.parametrize("fps", [30.0, 60.0])
+def test_plausible_frames_between_close_implausible_ones_are_gaps_offline_and_live(fps):
+    """Single folded frames 0.13 s apart (plausible runs under DOUBTFUL_S = 0.2 s): the whole stretch is a
+    gap; 0.4 s apart: only the folded frames. The same frames offline and live (the live counter marks
+    them as they arrive), at any frame rate."""
+    seq, _ = generate("squat", seed=21, reps=6, fps=fps)
+    t = seq.timestamps - seq.timestamps[0]
+    end = t[-1]
+    assert end > 20  # the glitches come after the live warm-up
+    close = np.flatnonzero((t >= end - 9) & (t < end - 7))[:: round(0.13 * fps)]
+    apart = np.flatnonzero((t >= end - 6) & (t < end - 2))[:: round(0.4 * fps)]
+    lm = seq.landmarks.copy()
+    for i in np.concatenate([close, apart]):
+        _fold(lm[i : i + 1], np.array([0.05, 0.0]))
+    bad = PoseSequence(lm, fps, meta=seq.meta)
+    expected = np.zeros(len(seq), bool)
+    expected[close[0] : close[-1] + 1] = expected[apart] = True
+    points = metric_xyz(bad)
+    assert np.array_equal(_implausible_frames(points, bone_reference(points), fps), expected)
+    counter = RepCounter("squat", fps, aspect=seq.meta["width"] / seq.meta["height"], window_s=end + 1)
+    for frame, when in zip(bad.landmarks, bad.timestamps):
+        counter.update(frame, when)
+    gaps = expected | ~bad.has_pose  # and the generator's dropouts
+    assert len(counter._raw) == len(seq) and np.array_equal(np.isnan(np.array(counter._raw)), gaps)
 
 
 # --- real data: RepCount-A ---------------------------------------------------------------------------
