@@ -246,3 +246,16 @@ def test_two_exercises_count_only_the_main_ones_reps():
     assert count_reps(seq, "squat").count > truth.reps  # counted whole, the lunges add reps
     assert len(counted_part(seq, rec)) == len(squats)
     assert _reps_and_form(seq, rec)[0].count == truth.reps
+
+
+def test_counted_part_without_a_main_exercise_or_its_segments_is_the_whole_sequence():
+    """Other exercises decoded for long, but nothing recognised, or no segment of the main exercise (a
+    Recognition built by hand): no span to cut to, the whole sequence (was an IndexError)."""
+    from workout_analysis.analysis.report import counted_part
+    from workout_analysis.synth import generate
+
+    seq, _ = generate("squat", seed=5, reps=4, view="side")
+    end = len(seq) / seq.fps
+    for main in ("squat", "no_exercise"):
+        assert counted_part(seq, _recognition(main, ("lunge", 0.0, end, 0.9))) is seq
+    assert len(counted_part(seq, _recognition("squat", ("lunge", 0.0, end / 2, 0.9), ("squat", end / 2, end, 0.9)))) < len(seq)

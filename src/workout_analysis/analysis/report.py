@@ -205,8 +205,11 @@ def counted_part(
     exercises, at low confidence (on single RepCount-A videos mostly 0.2-0.3), whose reps must count too.
     The other exercise of a mixed video is often named as several similar classes (a front raise as lateral
     raise and upright row), so their time is summed. Measured in docs/reps.md ("counting in mixed videos"):
-    single RepCount-A videos and RepCount-A clips of two exercises joined.
+    single RepCount-A videos and RepCount-A clips of two exercises joined. Without a main exercise, or
+    without a segment of it, there is no span: the whole sequence.
     """
+    if not recognition.recognised:
+        return seq
     min_s = MIN_OTHER_EXERCISE_S if min_other_s is None else min_other_s
     min_p = MIN_OTHER_CONFIDENCE if min_other_confidence is None else min_other_confidence
     other_s = sum(s.end_s - s.start_s for s in recognition.segments
@@ -217,6 +220,8 @@ def counted_part(
 def _span(seq: PoseSequence, recognition: Recognition) -> PoseSequence:
     """The frames from the first to the last segment of the main exercise."""
     mine = [s for s in recognition.segments if s.exercise == recognition.exercise]
+    if not mine:
+        return seq
     keep = (seq.timestamps >= mine[0].start_s - 1e-6) & (seq.timestamps < mine[-1].end_s + 1e-6)
     index = np.flatnonzero(keep)
     return seq if len(index) in (0, len(seq)) else seq.slice(int(index[0]), int(index[-1]) + 1)
