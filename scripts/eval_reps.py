@@ -28,10 +28,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from workout_analysis.analysis.report import counted_part
+from workout_analysis.analysis.classify import Recognition
+from workout_analysis.analysis.report import MIN_OTHER_CONFIDENCE, MIN_OTHER_EXERCISE_S, counted_part
 from workout_analysis.analysis.reps import RepCounter, count_reps
 from workout_analysis.exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE
-from workout_analysis.sequence import from_flat
+from workout_analysis.sequence import PoseSequence, from_flat
 
 ROOT = Path(__file__).resolve().parents[1]
 REPCOUNT = ROOT.parent / "shared" / "data" / "landmarks" / "repcount_a"
@@ -135,7 +136,7 @@ def joined_videos(items: list[dict], n: int, model: Path | None, seed: int = 0) 
     return videos
 
 
-def per_segment_count(seq, recognition) -> int:
+def per_segment_count(seq: PoseSequence, recognition: Recognition) -> int:
     """Reps counted in each segment of the main exercise alone, summed (a rule compared, not used)."""
     if not recognition.recognised:
         return count_reps(seq, None).count
@@ -147,7 +148,7 @@ def per_segment_count(seq, recognition) -> int:
     return total
 
 
-def one_other_exercise_part(seq, recognition, min_s: float = 10.0):
+def one_other_exercise_part(seq: PoseSequence, recognition: Recognition, min_s: float = 10.0) -> PoseSequence:
     """Sessions 2-3's rule (compared, no longer used): the main exercise's span when one other exercise
     is decoded for ``min_s`` or more, whatever the confidence; else the whole sequence."""
     other_s: dict[str, float] = defaultdict(float)
@@ -163,7 +164,7 @@ CUT_RULES = {
     "never cut": lambda seq, rec: seq,
     "sessions 2-3: one other exercise >= 10 s": one_other_exercise_part,
     **{f"other exercises >= {s:g} s": (lambda s: lambda seq, rec: counted_part(seq, rec, s, 0.0))(s) for s in (5.0, 10.0)},
-    **{f"other exercises >= {s:g} s in segments >= {c:g} sure{' (default)' if (s, c) == (7.5, 0.3) else ''}":
+    **{f"other exercises >= {s:g} s in segments >= {c:g} sure{' (default)' if (s, c) == (MIN_OTHER_EXERCISE_S, MIN_OTHER_CONFIDENCE) else ''}":
        (lambda s, c: lambda seq, rec: counted_part(seq, rec, s, c))(s, c) for s, c in ((5.0, 0.3), (7.5, 0.3), (10.0, 0.3), (7.5, 0.4))},
     "always cut to the main exercise's span": lambda seq, rec: counted_part(seq, rec, 0.0, 0.0),
 }  # fmt: skip
@@ -250,6 +251,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the --joined pairing")
     parser.add_argument("--verbose", action="store_true", help="print every video")
     args = parser.parse_args()
+    if args.joined and not args.recognised:
+        parser.error("--joined needs --recognised (the mixed videos are counted where the recognition says)")
 
     items = load_repcount()
     for it in tqdm(items, desc="count", leave=False):
