@@ -338,7 +338,7 @@ def test_repcount_a_live_agrees_with_offline(repcount):
 def test_repcount_a_sit_ups_taken_for_russian_twists():
     """A wrong, alternating label (the recogniser's mistake on two real sit-up sets): the whole pose,
     which repeats at the sit-ups' own tempo, still counts them (the twist signal counted 2 of 6, 2 of 14).
-    train3344 loses a third of its frames to implausible skeletons (session 4): 6 of 14, as named right."""
+    train3344 loses a third of its frames to implausible skeletons (session 4): 7 of 14, as named right (docs/reps.md)."""
     with np.load(shared_path("landmarks", "repcount_a", "poses.npz"), allow_pickle=False) as poses:
         seqs = {name: from_flat(poses[name][:, :99].astype(np.float32), 30.0) for name in ("stu10_60", "train3344")}
     assert abs(count_reps(seqs["stu10_60"], "russian_twist").count - 6) <= 1
