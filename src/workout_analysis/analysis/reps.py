@@ -304,9 +304,9 @@ class _Plan:
 
 
 def _implausible_frames(points: np.ndarray, bones: np.ndarray, fps: float) -> np.ndarray:
-    """(T,) frames whose skeleton is out of proportion (:func:`.signals.implausible`), and the few plausible
-    ones between two such frames ``DOUBTFUL_S`` apart or less: a detector that keeps losing the body is
-    not trusted in between, and a frame near the limit then matters less."""
+    """(T,) frames whose skeleton is out of proportion (:func:`.signals.implausible`), and the plausible
+    ones between two such frames when they last ``DOUBTFUL_S`` or less: a detector that keeps losing the
+    body is not trusted in between, and a frame near the limit then matters less."""
     bad = implausible(points, bones)
     at = np.flatnonzero(bad)
     for a, b in zip(at[:-1], at[1:]):
@@ -623,9 +623,9 @@ class RepCounter:
         return self._judge(final=False, stop=stop) if stop > self._next else []
 
     def _doubt(self, points: np.ndarray) -> None:
-        """As offline (:func:`_implausible_frames`): when the newest frame is implausible and so was one
-        at most ``DOUBTFUL_S`` earlier, the frames between become gaps too (not yet judged: the look-ahead
-        is longer)."""
+        """As offline (:func:`_implausible_frames`): when the newest frame is implausible and so was an
+        earlier one with at most ``DOUBTFUL_S`` of frames between, those become gaps too (not yet judged:
+        the look-ahead is longer)."""
         if not implausible(points, self._plan.bones)[0]:
             return
         frame, first = self._n - 1, self._n - len(self._raw)

@@ -151,7 +151,8 @@ MAX_BONE_DEVIATION = 0.5  # median |log| ratio of a frame's bone proportions to 
 
 
 def bone_proportions(points: np.ndarray) -> np.ndarray:
-    """(T, 12) image lengths of :data:`BONES`, each frame's summing to 1 (NaN for frames without a pose)."""
+    """(T, 12) image lengths of :data:`BONES`, each frame's summing to 1 (all NaN in a frame missing any of
+    their 12 joints: such frames are never judged implausible)."""
     a, b = np.array(BONES).T
     lengths = np.linalg.norm(points[:, a, :2] - points[:, b, :2], axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
