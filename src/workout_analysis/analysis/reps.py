@@ -274,10 +274,10 @@ class _Plan:
     def enough_range(self) -> bool:
         return self.hi - self.lo >= MIN_RANGE[self.unit]
 
-    def raw(self, points: np.ndarray) -> np.ndarray:
+    def raw(self, points: np.ndarray, bad: np.ndarray) -> np.ndarray:
         """(T,) the chosen signal of (T, 33, 3) aspect-corrected landmarks; NaN where the skeleton is
-        implausible (:func:`.signals.implausible`) or missing."""
-        points = _plausible(points, self.bones, self.fps)
+        missing or ``bad`` (its implausible frames, :func:`_implausible_frames`)."""
+        points = _as_gaps(points, bad)
         if self.spec.name == PCA_SIGNAL:
             return project_pose(points, self.basis)[:, 0]
         return signal_values(points, self.spec.name, self.scale)
@@ -315,10 +315,9 @@ def _implausible_frames(points: np.ndarray, bones: np.ndarray, fps: float) -> np
     return bad
 
 
-def _plausible(points: np.ndarray, bones: np.ndarray, fps: float) -> np.ndarray:
-    """The landmarks with implausible frames (:func:`_implausible_frames`) set to NaN: the counter then
+def _as_gaps(points: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """The landmarks with the ``bad`` frames (:func:`_implausible_frames`) set to NaN: the counter then
     bridges them as short gaps or waits through long ones, as when nobody is seen."""
-    bad = _implausible_frames(points, bones, fps)
     if not bad.any():
         return points
     points = points.copy()
@@ -326,8 +325,9 @@ def _plausible(points: np.ndarray, bones: np.ndarray, fps: float) -> np.ndarray:
     return points
 
 
-def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> _Plan:
-    """Choose the signal that repeats most clearly, its tempo and range, from (T, 33, 3) landmarks.
+def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> tuple[_Plan, np.ndarray]:
+    """Choose the signal that repeats most clearly, its tempo and range, from (T, 33, 3) landmarks; also
+    the (T,) frames it took for gaps (:func:`_implausible_frames`), for :meth:`_Plan.raw` of the same frames.
 
     The exercise's own signals come first (the first one wins near-ties); the whole pose's principal
     components are candidates too (and the only ones for an exercise the counter does not know). For
@@ -336,7 +336,8 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> _Plan:
     may not be the named one (a sit-up recognised as a Russian twist).
     """
     bones = bone_reference(points)
-    points = _plausible(points, bones, fps)
+    bad = _implausible_frames(points, bones, fps)
+    points = _as_gaps(points, bad)
     scale = float(np.nanmedian(torso_size(points[..., :2]))) if np.isfinite(points).any() else 1.0
     basis = fit_pose_basis(points)
     pcs = project_pose(points, basis)
@@ -374,7 +375,7 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> _Plan:
     plan.lo, plan.hi = (float(q) for q in np.percentile(v, RANGE_PERCENTILES)) if len(v) else (0.0, 0.0)
     # a principal component has no natural rest end: rest is where the person spends more time
     plan.rest_high = spec.rest_high if spec.name != PCA_SIGNAL else bool(np.median(v) > (plan.lo + plan.hi) / 2)
-    return plan
+    return plan, bad
 
 
 def _local_levels(x: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
@@ -458,8 +459,8 @@ def count_reps(seq: PoseSequence, exercise: str | None = None, referee: bool | R
         return RepReport(exercise, 0, [], "none", empty, times, method="none", notes=[note])
     known = exercise in ALL_EXERCISES
     points = metric_xyz(seq)
-    plan = _make_plan(points, exercise if known else None, seq.fps)
-    x, s, moving, min_rep = plan.read(plan.raw(points))
+    plan, bad = _make_plan(points, exercise if known else None, seq.fps)
+    x, s, moving, min_rep = plan.read(plan.raw(points, bad))
     report = RepReport(exercise, 0, [], plan.spec.name, x, times, method="exercise" if known else "fallback")
     report.rest_level, report.far_level = (plan.hi, plan.lo) if plan.rest_high else (plan.lo, plan.hi)
     if exercise is not None and not known:
@@ -572,8 +573,10 @@ class RepCounter:
         self._times.append(float(t))
         self._posed += bool(np.isfinite(points).any())
         if self._plan is not None:
-            self._raw.append(float(self._plan.raw(points)[0]))
-            self._doubt(points)
+            bad = implausible(points, self._plan.bones)
+            self._raw.append(float(self._plan.raw(points, bad)[0]))
+            if bad[0]:
+                self._doubt()
         if self._posed < WARMUP_S * self.fps:
             return []
         new = self._replan() if self._plan is None or self._n - self._planned_at >= REPLAN_S * self.fps else []
@@ -606,7 +609,7 @@ class RepCounter:
         """Choose signal, tempo and range from the buffer; replay it if the choice changed."""
         points = np.stack(self._points)
         known = self.exercise in ALL_EXERCISES
-        plan = _make_plan(points, self.exercise if known else None, self.fps)
+        plan, bad = _make_plan(points, self.exercise if known else None, self.fps)
         self._planned_at = self._n
         old = self._plan
         if old is not None and old.spec == plan.spec and old.rest_high == plan.rest_high and (
@@ -615,19 +618,17 @@ class RepCounter:
             old.lo, old.hi = plan.lo, plan.hi
             return []
         self._plan = plan
-        self._raw = deque(plan.raw(points), maxlen=self._points.maxlen)
-        bad = np.flatnonzero(_implausible_frames(points, plan.bones, self.fps))
-        self._last_bad = self._n - len(points) + int(bad[-1]) if len(bad) else None
+        self._raw = deque(plan.raw(points, bad), maxlen=self._points.maxlen)
+        at = np.flatnonzero(bad)
+        self._last_bad = self._n - len(points) + int(at[-1]) if len(at) else None
         self._machine = _RepMachine(plan.unit, plan.min_rep_frames, int(RESET_GAP_S * plan.fps), plan.period)
         stop, self._next = self._next, self._n - len(self._raw)
         return self._judge(final=False, stop=stop) if stop > self._next else []
 
-    def _doubt(self, points: np.ndarray) -> None:
-        """As offline (:func:`_implausible_frames`): when the newest frame is implausible and so was an
-        earlier one with at most ``DOUBTFUL_S`` of frames between, those become gaps too (not yet judged:
+    def _doubt(self) -> None:
+        """The newest frame is implausible; as offline (:func:`_implausible_frames`): when an earlier one
+        was too, with at most ``DOUBTFUL_S`` of frames between, those become gaps too (not yet judged:
         the look-ahead is longer)."""
-        if not implausible(points, self._plan.bones)[0]:
-            return
         frame, first = self._n - 1, self._n - len(self._raw)
         if self._last_bad is not None and frame - self._last_bad <= DOUBTFUL_S * self.fps + 1:
             for i in range(max(self._last_bad, first), frame):
