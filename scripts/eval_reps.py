@@ -24,15 +24,19 @@ import csv
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
 
 from workout_analysis.analysis.classify import Recognition
-from workout_analysis.analysis.report import MIN_OTHER_CONFIDENCE, MIN_OTHER_EXERCISE_S, counted_part
+from workout_analysis.analysis.report import MIN_OTHER_CONFIDENCE, MIN_OTHER_EXERCISE_S, analyze, counted_part
 from workout_analysis.analysis.reps import RepCounter, count_reps
 from workout_analysis.exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE
 from workout_analysis.sequence import PoseSequence, from_flat
+
+if TYPE_CHECKING:
+    from workout_analysis.bundle import ModelBundle
 
 ROOT = Path(__file__).resolve().parents[1]
 REPCOUNT = ROOT.parent / "shared" / "data" / "landmarks" / "repcount_a"
@@ -75,13 +79,9 @@ def table(results: list[dict], key: str) -> str:
     return "\n".join(lines)
 
 
-def recognise(items: list[dict], model: Path | None = None) -> None:
-    """The project's own answer: `workout analyze` on the landmarks with ``model`` (a bundle directory;
-    None: the embedded default), and the recognised label counted over the whole video for comparison."""
-    from workout_analysis.analysis.report import analyze
-    from workout_analysis.bundle import load_bundle
-
-    bundle = load_bundle(model)
+def recognise(items: list[dict], bundle: ModelBundle) -> None:
+    """The project's own answer: `workout analyze` on the landmarks with ``bundle``, and the recognised
+    label counted over the whole video for comparison."""
     for it in tqdm(items, desc="recognise", leave=False):
         result = analyze(it["seq"], bundle)
         it["recognition"] = result.recognition
@@ -94,18 +94,14 @@ def recognise(items: list[dict], model: Path | None = None) -> None:
         it["with_label_fallback"] = whole
 
 
-def joined_videos(items: list[dict], n: int, model: Path | None, seed: int = 0) -> list[dict]:
+def joined_videos(items: list[dict], n: int, bundle: ModelBundle, seed: int = 0) -> list[dict]:
     """``n`` mixed videos with exact counts: two RepCount-A clips of different exercises the project knows,
     joined with a still pause as scripts/eval_segmentation.py joins clips; half from the even rows, half
-    from the odd ones (``half``). Each gets `workout analyze`'s recognition with ``model``, the target clip
+    from the odd ones (``half``). Each gets `workout analyze`'s recognition with ``bundle``, the target clip
     (the one the main exercise's segments cover most; nothing recognised: the longer one) and its count."""
-    from workout_analysis.analysis.report import analyze
-    from workout_analysis.bundle import load_bundle
-
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from eval_segmentation import _long_enough, join
 
-    bundle = load_bundle(model)
     rng = np.random.default_rng(seed)
     videos = []
     for half in (0, 1):
@@ -271,7 +267,10 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(1)  # small nets: more threads only contend with other work on the machine
-        recognise(items, args.model)
+        from workout_analysis.bundle import load_bundle
+
+        bundle = load_bundle(args.model)
+        recognise(items, bundle)
         print(f"model: {args.model or 'embedded default (trained on RepCount-A: leaky)'}\n")
         right = np.mean([it["recognised"] == it["exercise"] for it in items if it["exercise"]])
         print("## RepCount-A, exercise recognised by the project\n\n" + table(items, "with_recognised") + "\n")
@@ -280,7 +279,7 @@ def main() -> None:
         print("## RepCount-A, recognised label, whole video, 'no exercise' counted by the fallback\n\n"
               + table(items, "with_label_fallback") + "\n")
         if args.joined:
-            joined = joined_videos(items, args.joined, args.model, args.seed)
+            joined = joined_videos(items, args.joined, bundle, args.seed)
             print("## Where `analyze` counts: single RepCount-A videos and joined pairs of clips\n\n"
                   + cut_rules(items, joined) + "\n")
     if args.verbose:
