@@ -138,9 +138,9 @@ def per_segment_count(seq: PoseSequence, recognition: Recognition) -> int:
         return count_reps(seq, None).count
     total = 0
     for s in recognition.segments:
-        index = np.flatnonzero((seq.timestamps >= s.start_s - 1e-6) & (seq.timestamps < s.end_s + 1e-6))
-        if s.exercise == recognition.exercise and len(index):
-            total += count_reps(seq.slice(int(index[0]), int(index[-1]) + 1), recognition.exercise).count
+        part = seq.between(s.start_s, s.end_s)
+        if s.exercise == recognition.exercise and len(part):
+            total += count_reps(part, recognition.exercise).count
     return total
 
 

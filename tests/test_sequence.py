@@ -36,6 +36,15 @@ def test_npy_shapes_accepted(tmp_path, shape):
     assert len(seq) == 12 and seq.fps == 15
 
 
+def test_between_takes_the_frames_of_a_time_span_with_their_own_timestamps():
+    seq = PoseSequence(_random(10), fps=10.0)  # frames at 0.0, 0.1, ... 0.9 s
+    part = seq.between(0.3, 0.6)
+    np.testing.assert_allclose(part.timestamps, [0.3, 0.4, 0.5, 0.6])
+    np.testing.assert_array_equal(part.landmarks, seq.landmarks[3:7])
+    assert len(seq.between(0.3, 0.3 - 1e-3)) == 0 and len(seq.between(2.0, 3.0)) == 0
+    assert len(seq.between(0.0, 1.0)) == 10
+
+
 def test_all_zero_frame_means_no_pose():
     a = _random(5)[..., :3]
     a[2] = 0

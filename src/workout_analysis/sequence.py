@@ -135,6 +135,12 @@ class PoseSequence:
             dict(self.meta),
         )
 
+    def between(self, start_s: float, end_s: float) -> PoseSequence:
+        """The frames timestamped from ``start_s`` to ``end_s``, both included (to a microsecond, so that
+        rounded times still catch their frame), as :meth:`slice` gives them; none: an empty sequence."""
+        index = np.flatnonzero((self.timestamps >= start_s - 1e-6) & (self.timestamps <= end_s + 1e-6))
+        return self.slice(int(index[0]), int(index[-1]) + 1) if len(index) else self.slice(0, 0)
+
     def save(self, path: str | Path) -> None:
         """Write as ``.npz`` (no pickle: arrays plus a JSON string), atomically."""
         arrays: dict[str, np.ndarray] = {

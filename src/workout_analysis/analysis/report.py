@@ -222,6 +222,5 @@ def _span(seq: PoseSequence, recognition: Recognition) -> PoseSequence:
     mine = [s for s in recognition.segments if s.exercise == recognition.exercise]
     if not mine:
         return seq
-    keep = (seq.timestamps >= mine[0].start_s - 1e-6) & (seq.timestamps < mine[-1].end_s + 1e-6)
-    index = np.flatnonzero(keep)
-    return seq if len(index) in (0, len(seq)) else seq.slice(int(index[0]), int(index[-1]) + 1)
+    part = seq.between(mine[0].start_s, mine[-1].end_s)
+    return seq if len(part) in (0, len(seq)) else part
