@@ -138,8 +138,7 @@ def per_segment_count(seq: PoseSequence, recognition: Recognition) -> int:
         return count_reps(seq, None).count
     total = 0
     for s in recognition.segments:
-        part = seq.between(s.start_s, s.end_s)
-        if s.exercise == recognition.exercise and len(part):
+        if s.exercise == recognition.exercise and len(part := seq.between(s.start_s, s.end_s)):
             total += count_reps(part, recognition.exercise).count
     return total
 
