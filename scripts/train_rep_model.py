@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from workout_analysis.analysis.rep_model import FPS, MIN_S, RepModel, RepNet, RepNetConfig, load_rep_model, rep_features
-from workout_analysis.analysis.reps import count_reps
+from workout_analysis.analysis.rep_model import FPS, RepModel, RepNet, RepNetConfig, load_rep_model, rep_features
+from workout_analysis.analysis.reps import REFEREE_MIN_S, count_reps
 from workout_analysis.exercises import HOLDS, NO_EXERCISE
 from workout_analysis.features import frame_aspect, undo_aspect
 from workout_analysis.fileio import atomic_path
@@ -142,7 +142,7 @@ def train(samples: list[tuple[np.ndarray, np.ndarray]], steps: int, seed: int, b
     net.train()
     bar = tqdm(range(steps), desc="train")
     for step in bar:
-        crop = int(rng.integers(MIN_S * FPS, 40 * FPS))
+        crop = int(rng.integers(REFEREE_MIN_S * FPS, 40 * FPS))
         crop = min(crop, int(np.quantile(lengths, 0.7)))
         pool = np.flatnonzero(lengths >= crop)
         xs, ys = [], []

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from conftest import shared_path
 
-from workout_analysis.analysis.rep_model import DEFAULT_DIR, FPS, MIN_S, N_FEATURES, load_rep_model, rep_features
+from workout_analysis.analysis.rep_model import DEFAULT_DIR, FPS, N_FEATURES, load_rep_model, rep_features
+from workout_analysis.analysis.reps import REFEREE_MIN_S
 from workout_analysis.sequence import PoseSequence, from_flat
 from workout_analysis.synth import generate
 
@@ -130,7 +131,7 @@ def test_a_clip_shorter_than_the_training_crops_is_not_refereed(model):
     from workout_analysis.analysis.reps import count_reps
 
     seq, _ = generate("push_up", seed=3005, reps=8, faults=("incomplete_lockout",))
-    short = seq.slice(0, int((MIN_S - 1) * seq.fps))
+    short = seq.slice(0, int((REFEREE_MIN_S - 1) * seq.fps))
     hand, whole = count_reps(short, "push_up", referee=False).count, count_reps(short, None).count
     learned = model.count(short).count
     assert hand != whole and abs(whole - learned) < abs(hand - learned)  # asked, the referee would switch

@@ -32,7 +32,6 @@ from ..sequence import PoseSequence
 FPS = 15.0  # frames per second the net sees: jumping jacks (2.3 reps/s) still get 6 frames a rep
 FEATURES = FeatureSpec(kind="pose", fps=FPS)
 N_FEATURES = FEATURES.size + 1  # + "pose present"
-MIN_S = 8.0  # the shortest training crop: the net is not asked about shorter sequences
 NORM_S = 10.0  # seconds either side over which features are standardised
 OUTPUTS = ("density", "cos", "sin", "in_rep")
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "models" / "reps"

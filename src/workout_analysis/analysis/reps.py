@@ -59,6 +59,7 @@ SMOOTH_FRACTION = 0.1  # Gaussian smoothing sigma as a share of the typical cycl
 STRAGGLER = 3.5  # a "rep" over this x the median of the set's other reps is set-up, walking or a rest, not a rep ...
 STRAGGLER_MIN_REPS = 5  # ... judged in sets of at least this many reps
 DOUBTFUL_S = 0.2  # plausible frames between implausible ones this close are gaps too
+REFEREE_MIN_S = 8.0  # the learned referee is not asked about shorter sequences (it trains on crops this long or longer)
 HOLD_SPEED = 0.25  # torso lengths per second over HOLD_LAG_S: slower than this the body is holding still
 HOLD_LAG_S = 0.5
 HOLD_SHARE = 0.5  # a "hold" in which the body is still for less than this share of the time is moving: count it
@@ -490,13 +491,13 @@ def _refereed(seq: PoseSequence, report: RepReport, model: RepModel | None = Non
     which of them is right. A tie keeps the exercise's count, and so does a sequence shorter than the
     net's training crops.
     """
+    if len(seq) < 2 or seq.timestamps[-1] - seq.timestamps[0] < REFEREE_MIN_S:
+        return report
     fallback = count_reps(seq, None)
     if fallback.count == report.count:
         return report
-    from .rep_model import MIN_S, default_rep_model  # torch: loaded only when the two disagree
+    from .rep_model import default_rep_model  # torch: loaded only when the two disagree
 
-    if len(seq) < 2 or seq.timestamps[-1] - seq.timestamps[0] < MIN_S:
-        return report
     learned = (model or default_rep_model()).count(seq).count
     if abs(fallback.count - learned) >= abs(report.count - learned):
         return report
