@@ -193,12 +193,12 @@ def _reps_and_form(seq: PoseSequence, recognition: Recognition) -> tuple[Any, An
 def counted_part(
     seq: PoseSequence,
     recognition: Recognition,
-    min_other_s: float | None = None,
-    min_other_confidence: float | None = None,
+    min_other_s: float = MIN_OTHER_EXERCISE_S,
+    min_other_confidence: float = MIN_OTHER_CONFIDENCE,
 ) -> PoseSequence:
     """The frames whose reps and form are measured: the span of the main exercise's segments when other
     exercises are decoded for at least ``min_other_s`` in all, in segments at least ``min_other_confidence``
-    sure (defaults :data:`MIN_OTHER_EXERCISE_S`, :data:`MIN_OTHER_CONFIDENCE`); else the whole sequence.
+    sure; else the whole sequence.
 
     A video of one exercise is counted whole: its stretches decoded as "no exercise" are mostly rest, which
     the counter skips anyway, and a model unsure of a person it never saw names parts of one set as other
@@ -210,11 +210,10 @@ def counted_part(
     """
     if not recognition.recognised:
         return seq
-    min_s = MIN_OTHER_EXERCISE_S if min_other_s is None else min_other_s
-    min_p = MIN_OTHER_CONFIDENCE if min_other_confidence is None else min_other_confidence
     other_s = sum(s.end_s - s.start_s for s in recognition.segments
-                  if s.exercise not in (NO_EXERCISE, recognition.exercise) and (s.confidence or 0.0) >= min_p)  # fmt: skip
-    return _span(seq, recognition) if other_s >= min_s else seq
+                  if s.exercise not in (NO_EXERCISE, recognition.exercise)
+                  and (s.confidence or 0.0) >= min_other_confidence)  # fmt: skip
+    return _span(seq, recognition) if other_s >= min_other_s else seq
 
 
 def _span(seq: PoseSequence, recognition: Recognition) -> PoseSequence:
