@@ -284,6 +284,7 @@ def main() -> None:
     if args.verbose:
         for it in items:
             print(f"{it['name']:12s} {it['label']:15s} true {it['true']:3d} given {it['given']:3d} hand {it['hand']:3d} agnostic {it['agnostic']:3d}"
+                  + (f" live {it['live']:3d}" if "live" in it else "")
                   + (f" recognised {it['recognised']} -> {it['with_recognised']}" if "recognised" in it else ""))  # fmt: skip
     if args.synthetic:
         print("## Synthetic sets (exact counts)\n\n" + synthetic(args.synthetic) + "\n")

@@ -10,17 +10,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import shared_path
+from toy import arm_swings_before
 
+from workout_analysis.analysis.reps import count_reps
 from workout_analysis.analysis.report import analyze
 from workout_analysis.bundle import load_bundle
 from workout_analysis.live import LOST_AFTER_S, LiveSession
 from workout_analysis.sequence import PoseSequence
+from workout_analysis.synth import generate
 
 CLIP = ("videos", "push_up", "pushfit__correct_correct103.mp4")  # 5 s, 150 frames at 29.97 fps, one person
 EVENT_KEYS = {
     "exercise": {"event", "t", "exercise", "previous", "confidence"},
     "rep": {"event", "t", "exercise", "index", "start_s", "end_s", "duration_s", "score", "issues"},
     "hold": {"event", "t", "exercise", "hold_s"},
+    "recount": {"event", "t", "exercise", "count", "taken_back"},
     "person_lost": {"event", "t"},
     "person_found": {"event", "t"},
 }
@@ -136,6 +140,32 @@ def test_session_on_landmarks_matches_analyze(bundle):
     assert [e.data["index"] for e in reps + summary.events] == list(range(1, offline.reps.count + 1))
     late = [e.t - e.data["end_s"] for e in reps if e.t > 11]  # after the 10 s warm-up: steady delay
     assert late and max(late) < 3.0
+
+
+def test_a_recount_takes_reps_back_in_the_session_too():
+    """Arm swings before a squat set, counted live until the squats show the counter's signal: a
+    ``recount`` event withdraws them, the rep events after it continue from its count, and the summary
+    holds the set's reps only, as count_reps finds them."""
+    seq, truth = generate("squat", seed=20, reps=10)
+    warmed_up = arm_swings_before(seq)
+    session = LiveSession(exercise="squat", fps=warmed_up.fps, width=warmed_up.meta["width"], height=warmed_up.meta["height"])
+    events, summary = run_session(warmed_up, session)
+    events += summary.events
+    recounts = [k for k, e in enumerate(events) if e.kind == "recount"]
+    assert recounts and all(events[k].data["taken_back"] > 0 for k in recounts)
+    count = 0
+    for e in events:  # the running count a display would show
+        if e.kind == "recount":
+            assert e.data["count"] <= count
+            count = e.data["count"]
+        elif e.kind == "rep":
+            count += 1
+            assert e.data["index"] == count
+    offline = count_reps(warmed_up, "squat", referee=False)
+    assert count == summary.to_dict()["rep_count"] == offline.count == truth.reps
+    live_bounds = np.array([(r["start_s"], r["end_s"]) for r in summary.reps])
+    assert np.abs(live_bounds - [(r.start_s, r.end_s) for r in offline.reps]).max() < 0.2  # the same reps, to a few frames
+    assert "taken back" in events[recounts[0]].to_text()
 
 
 def test_person_lost_and_found(bundle):

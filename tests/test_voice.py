@@ -28,6 +28,7 @@ def test_phrases_are_short_and_actionable():
     assert phrase(rep(4, [])) == "4."
     assert phrase(Event("exercise", 1.0, {"exercise": "bicep_curl", "confidence": 0.8, "previous": None})) == "Bicep curl."
     assert phrase(Event("hold", 10.0, {"exercise": "plank", "hold_s": 10.2})) == "10 seconds."
+    assert phrase(Event("recount", 12.0, {"exercise": "squat", "count": 4, "taken_back": 2})) == "Recounted: 4."
     assert phrase(Event("person_lost", 5.0)) == "I can't see you."
     assert phrase(Event("person_found", 6.0)) is None
 

@@ -77,3 +77,17 @@ def toy_table(sequences: list[PoseSequence]) -> pd.DataFrame:
         frame.insert(7, "has_pose", s.has_pose)
         rows.append(frame)
     return pd.concat(rows, ignore_index=True)
+
+
+def arm_swings_before(seq: PoseSequence, seconds: float = 14.0, cycle_s: float = 1.5) -> PoseSequence:
+    """``seq`` with ``seconds`` of its first pose standing and swinging the arms up and down (warming up)
+    put before it: movement that repeats, but on no signal of the set's exercise."""
+    first = seq.landmarks[np.flatnonzero(seq.has_pose)[0]]
+    t = np.arange(int(seconds * seq.fps)) / seq.fps
+    lift = 0.06 * (1 - np.cos(2 * np.pi * t / cycle_s))
+    arms = {LANDMARK_INDEX[f"{side}_{joint}"]: 0.5 if joint == "elbow" else 1.0 for side in ("left", "right")
+            for joint in ("elbow", "wrist", "pinky", "index", "thumb")}  # the elbows rise half as far  # fmt: skip
+    swings = np.repeat(first[None], len(t), axis=0)
+    swings[:, list(arms), 1] -= lift[:, None] * np.array(list(arms.values()))
+    swings[..., :3] += np.random.default_rng(0).normal(0.0, 0.002, swings[..., :3].shape)
+    return PoseSequence(np.concatenate([swings, seq.landmarks]).astype(np.float32), seq.fps, meta=seq.meta)

@@ -45,8 +45,10 @@ _NO_POSE = np.full((NUM_LANDMARKS, 4), np.nan, np.float32)
 class Event:
     """Something a person doing the exercise would want to hear now. ``t``: stream time in seconds.
 
-    kinds: ``exercise`` (recognised or changed), ``rep`` (a rep completed), ``hold`` (time held so far),
-    ``person_lost``, ``person_found``.
+    kinds: ``exercise`` (recognised or changed), ``rep`` (a rep completed), ``recount`` (the counter chose
+    another signal and counted its last seconds again: the last ``taken_back`` reps are withdrawn, ``count``
+    stand, and the recount's reps follow as ``rep`` events), ``hold`` (time held so far), ``person_lost``,
+    ``person_found``.
     """
 
     kind: str
@@ -70,6 +72,8 @@ class Event:
             return f"[{self.t:6.1f} s] rep {d['index']}: {d['duration_s']:.1f} s{score}{tips}"
         if self.kind == "hold":
             return f"[{self.t:6.1f} s] held {d['hold_s']:.0f} s"
+        if self.kind == "recount":
+            return f"[{self.t:6.1f} s] recount: {d['count']} reps so far ({d['taken_back']} taken back)"
         return f"[{self.t:6.1f} s] {self.kind.replace('_', ' ')}"
 
 
@@ -287,7 +291,14 @@ class LiveSession:
         return events
 
     def _count(self, reps: list[Rep], t: float) -> list[Event]:
+        """Events for the reps the counter's last call reported, after a ``recount`` when it took some back."""
         events = []
+        if self.counter.retracted:
+            del self._reps[self.counter.count - len(reps) :]
+            event = Event("recount", t, {"exercise": self.exercise, "count": len(self._reps),
+                                         "taken_back": len(self.counter.retracted)})  # fmt: skip
+            self._said(event)
+            events.append(event)
         for rep in reps:
             checked = self.form.check(self.counter, rep) if self.form is not None else None
             issues = [] if checked is None else [i.message for i in checked.issues]

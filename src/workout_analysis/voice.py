@@ -44,6 +44,8 @@ def phrase(event: Event) -> str | None:
         return f"{d['index']}." + (f" {tip.capitalize()}." if tip else "")
     if event.kind == "hold":
         return f"{d['hold_s']:.0f} seconds."
+    if event.kind == "recount":
+        return f"Recounted: {d['count']}."
     if event.kind == "person_lost":
         return "I can't see you."
     return None

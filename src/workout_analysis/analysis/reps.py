@@ -514,19 +514,24 @@ class RepCounter:
     range from the buffer (as :func:`count_reps` does from the whole sequence) and judges each frame once
     the frames its smoothing and local range look at have arrived: a rep is reported about ``delay_s``
     after it ends. Every ``REPLAN_S`` seconds (and at :meth:`finish`) it chooses again from the buffer;
-    if the choice changed it replays the buffer with it and adds the reps it had missed (a rep already
-    reported is never taken back). Memory: at most ``window_s`` seconds of frames.
+    if the choice changed it recounts the buffer with it: unless the recount finds as many reps, those
+    it had reported from the buffer's frames are taken back (:attr:`retracted`) and the recount's are
+    reported instead. Memory: at most ``window_s`` seconds of frames.
 
         counter = RepCounter("squat", fps=30)
         for t, landmarks in frames:            # landmarks: (33, 4) MediaPipe image landmarks, NaN if none
-            for rep in counter.update(landmarks, t):
+            new = counter.update(landmarks, t)
+            if counter.retracted:               # a recount took reps back: the count is len(counter.reps)
+                print(f"recount: {counter.count - len(new)} so far")
+            for rep in new:
                 print(f"rep {rep.index}: {rep.duration_s:.1f} s")
-        counter.finish()                        # the end of the stream: judge the last frames
+        counter.finish()                        # the end of the stream: judge the last frames (same protocol)
     """
 
     def __init__(self, exercise: str | None, fps: float, aspect: float = 1.0, window_s: float = 30.0) -> None:
         self.exercise, self.fps, self.aspect = exercise, float(fps), float(aspect)
         self.reps: list[Rep] = []
+        self.retracted: list[Rep] = []  # the reps the last update() or finish() took back (a recount)
         self.hold_s: float | None = 0.0 if exercise in HOLDS else None
         size = int(max(window_s, 2 * WARMUP_S) * fps)
         self._points: deque[np.ndarray] = deque(maxlen=size)  # (33, 3) aspect-corrected, NaN without pose
@@ -562,9 +567,11 @@ class RepCounter:
         return plan.half + int(np.ceil(4 * plan.sigma)) + 3 + int(MAX_GAP_S * self.fps)
 
     def update(self, landmarks: np.ndarray, t: float) -> list[Rep]:
-        """Add one frame ((33, 4) image landmarks, all-NaN when no pose) at time ``t`` seconds; returns new reps."""
+        """Add one frame ((33, 4) image landmarks, all-NaN when no pose) at time ``t`` seconds; returns new
+        reps (after a recount, :attr:`retracted` holds the reps it took back, the last ones reported)."""
         points = undo_aspect(np.asarray(landmarks, dtype=np.float64)[None, :, :3].copy(), self.aspect)
         self._n += 1
+        self.retracted = []
         if self.exercise == NO_EXERCISE:
             return []
         if self.hold_s is not None:
@@ -584,7 +591,9 @@ class RepCounter:
         return new + self._judge(final=False)
 
     def finish(self) -> list[Rep]:
-        """The stream has ended: choose once more and judge the frames still waiting; returns their reps."""
+        """The stream has ended: choose once more and judge the frames still waiting; returns their reps
+        (and, as :meth:`update`, fills :attr:`retracted`)."""
+        self.retracted = []
         if self.hold_s is not None or self.exercise == NO_EXERCISE or not self._posed:
             return []
         return self._replan() + self._judge(final=True)
@@ -607,7 +616,7 @@ class RepCounter:
         return new
 
     def _replan(self) -> list[Rep]:
-        """Choose signal, tempo and range from the buffer; replay it if the choice changed."""
+        """Choose signal, tempo and range from the buffer; recount it if the choice changed."""
         points = np.stack(self._points)
         known = self.exercise in ALL_EXERCISES
         plan, bad = _make_plan(points, self.exercise if known else None, self.fps)
@@ -620,11 +629,37 @@ class RepCounter:
             return []
         self._plan = plan
         self._raw = deque(plan.raw(points, bad), maxlen=self._points.maxlen)
+        first = self._n - len(points)
         at = np.flatnonzero(bad)
-        self._last_bad = self._n - len(points) + int(at[-1]) if len(at) else None
+        self._last_bad = first + int(at[-1]) if len(at) else None
         self._machine = _RepMachine(plan.unit, plan.min_rep_frames, int(RESET_GAP_S * plan.fps), plan.period)
-        stop, self._next = self._next, self._n - len(self._raw)
-        return self._judge(final=False, stop=stop) if stop > self._next else []
+        stop, self._next = self._next, first
+        recount = self._run(final=False, stop=stop) if stop > first else []
+        return self._accept(self._reconcile(first, plan.period, recount))
+
+    def _reconcile(self, first: int, period: int, recount: list[Rep]) -> list[Rep]:
+        """The reps of the recount of the buffer (from frame ``first``) to report: none when it counts as
+        many as were reported from those frames (those stand), else all of them, and the reported ones
+        they replace are taken back (:attr:`retracted`).
+
+        A rep whose turnaround came before the buffer stays. Once the buffer has dropped the stream's
+        first frames, so does one in its first cycle that ends before the recount's first rep starts: the
+        replay then begins mid-movement and cannot see it.
+
+        Counting the buffer again, rather than adding the reps the new choice finds after the last one
+        reported, takes back a warm-up counted before the set showed its signal, and keeps a choice that
+        flips back and forth from counting the same movement twice (noisy bench presses: 15 for 4).
+        """
+        start = recount[0].start_frame if recount else self._next
+        kept = 0
+        for rep in self.reps:
+            if not (rep.bottom_frame < first or (first and rep.bottom_frame < first + period and rep.end_frame <= start)):
+                break
+            kept += 1
+        if len(self.reps) - kept == len(recount):
+            return []
+        self.retracted, self.reps = self.reps[kept:], self.reps[:kept]
+        return recount
 
     def _doubt(self) -> None:
         """The newest frame is implausible; as offline (:func:`_implausible_frames`): when an earlier one
@@ -636,8 +671,13 @@ class RepCounter:
                 self._raw[i - first] = np.nan
         self._last_bad = frame
 
-    def _judge(self, final: bool, stop: int | None = None) -> list[Rep]:
-        """Run the state machine over the frames whose look-ahead has arrived (all of them when final)."""
+    def _judge(self, final: bool) -> list[Rep]:
+        """Count the frames whose look-ahead has arrived (all of them when final); returns the new reps."""
+        return self._accept(self._run(final))
+
+    def _run(self, final: bool, stop: int | None = None) -> list[Rep]:
+        """Run the state machine over the frames from ``_next`` whose look-ahead has arrived (all of them
+        when final), or up to ``stop``; returns the reps they complete."""
         plan, machine = self._plan, self._machine
         if not plan.enough_range:
             self._next = self._n
@@ -659,7 +699,7 @@ class RepCounter:
             elif moving[j] and (rep := machine.step(i, self._times[i - first], float(s[j]), float(x[j]), int(min_rep[j]))):
                 found.append(rep)
         self._next = stop
-        return self._accept(found)
+        return found
 
     def _update_hold(self, points: np.ndarray) -> None:
         """Time under tension, live: the same still frames, in the same runs of >= 1 s, as count_reps."""
