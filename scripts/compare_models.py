@@ -37,6 +37,8 @@ DEFAULT_ROW = "tcn (pose features, augmented, + synthetic)"  # the default model
 # The default model's recipe: like DEFAULT_ROW but all epochs, the last kept (no early stopping).
 FINAL_ROW = "tcn + synthetic, all 30 epochs, no early stopping (the default model's recipe)"
 GRU_FINAL_ROW = "gru + synthetic, all 30 epochs, no early stopping (the default recipe, GRU instead of TCN)"
+GCN_FINAL_ROW = ("gcn + synthetic, all 30 epochs, no early stopping (the default recipe, a graph network over the "
+                 "skeleton instead of the TCN)")  # fmt: skip
 ABLATION = ("all (the recipe)", "none", "all but mirroring", "all but rotations and scaling", "all but time warping",
             "all but jitter and dropped landmarks/frames", "all + canonical body rotation (feature)",
             "all, GRU instead of TCN")  # fmt: skip
@@ -120,6 +122,7 @@ def main() -> None:
         "mlp (original design: raw 99, per frame, real data only)": (TrainConfig.for_model("mlp"), []),
         "gru (pose features, augmented, + synthetic)": (replace(tcn, model="gru"), synth),
         GRU_FINAL_ROW: (replace(tcn, model="gru", keep_best=False), synth),
+        GCN_FINAL_ROW: (replace(tcn, model="gcn", keep_best=False), synth),
         "tcn, real data only": (tcn, []),
     }
     # The ablation runs in a cheaper regime (fewer epochs and windows) so that every variant fits

@@ -25,6 +25,33 @@ def test_sequence_model_learns_the_toy_task_and_a_rerun_gives_the_same_numbers()
         assert np.array_equal(va.numpy(), vb.numpy()), k
 
 
+def test_graph_network_learns_the_toy_task_and_its_bundle_round_trips(tmp_path):
+    from workout_analysis.bundle import save_bundle
+
+    seqs = toy_sequences(6)
+    # a small graph network learns more slowly per epoch than the TCN: more epochs, a larger step
+    bundle, metrics, _ = train_bundle(seqs, TrainConfig.for_model("gcn", **{**FAST, "epochs": 10}, lr=3e-3), progress=False)
+    assert metrics["video_accuracy"] == 1.0 and metrics["window_accuracy"] > 0.9
+    save_bundle(bundle, tmp_path / "gcn")
+    back = load_bundle(tmp_path / "gcn")
+    windows, _, _ = bundle.windows_of(seqs[0])
+    assert back.kind == "gcn" and np.allclose(back.probabilities(windows), bundle.probabilities(windows), atol=1e-6)
+
+
+def test_graph_network_skeleton_is_left_right_symmetric_and_needs_pose_features():
+    """Mirroring (an augmentation) swaps left and right landmarks: the graph must look the same after."""
+    from workout_analysis.features import BODY_LANDMARKS
+    from workout_analysis.models import _body_adjacency, build_model
+    from workout_analysis.sequence import MIRROR_INDEX
+
+    a = _body_adjacency()
+    swap = [BODY_LANDMARKS.index(MIRROR_INDEX[landmark]) for landmark in BODY_LANDMARKS]
+    assert np.allclose(a[swap][:, swap], a) and np.allclose(a, a.T)
+    assert (a > 0).sum() == len(BODY_LANDMARKS) + 2 * 22  # self-loops, the 20 bones among them, nose to shoulders
+    with pytest.raises(ValueError, match="pose"):
+        build_model("gcn", 99, 2)  # the original raw 99 values have no body graph
+
+
 def test_split_keeps_every_source_on_one_side():
     seqs = toy_sequences(6)
     from workout_analysis.dataset import grouped_folds, split_groups
@@ -100,6 +127,15 @@ def test_cli_reports_a_bad_table_in_one_line_and_writes_nothing(tmp_path):
                          capture_output=True, text=True)  # fmt: skip
     assert run.returncode == 2 and "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
     assert "bad.csv" in run.stderr and not (tmp_path / "m").exists()
+
+
+def test_cli_refuses_a_graph_network_on_raw_features(tmp_path):
+    table = tmp_path / "landmarks.parquet"
+    toy_table(toy_sequences(2)).to_parquet(table)
+    run = subprocess.run([sys.executable, "-m", "workout_analysis.cli", "train", str(table), "-o", str(tmp_path / "m"),
+                          "--model", "gcn", "--features", "raw99"], capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 2 and "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    assert "--model gcn" in run.stderr and not (tmp_path / "m").exists()
 
 
 def test_original_csv_trains_too(tmp_path):

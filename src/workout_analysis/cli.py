@@ -99,13 +99,14 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("landmarks", metavar="LANDMARKS", help="landmark table: .parquet or the original .csv")
     p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR", help="bundle directory to write")
-    p.add_argument("--model", choices=("mlp", "gru", "tcn"), default="mlp",
-                   help="mlp: per-frame original design; gru / tcn: over 2 s windows (default mlp)")  # fmt: skip
+    p.add_argument("--model", choices=("mlp", "gru", "tcn", "gcn"), default="mlp",
+                   help="mlp: per-frame original design; gru / tcn: over 2 s windows; gcn: a small graph network "
+                   "over the skeleton, 2 s windows, pose features only (default mlp)")  # fmt: skip
     p.add_argument("--features", choices=("raw99", "pose"), help="raw99 (mlp default) or pose (body-centred, "
-                   "angles, velocities; gru/tcn default)")  # fmt: skip
+                   "angles, velocities; gru/tcn/gcn default)")  # fmt: skip
     p.add_argument("--canonical", action="store_true", help="turn each pose to face the camera (pose features)")
     p.add_argument("--epochs", type=int, help="epochs (mlp: at most 80, early stopping; others: 30, the last kept)")
-    p.add_argument("--no-augment", action="store_true", help="train gru/tcn without augmentation")
+    p.add_argument("--no-augment", action="store_true", help="train gru/tcn/gcn without augmentation")
     p.add_argument("--split", choices=("source", "frame"), default="source", help="source: hold out whole "
                    "sources/videos (honest, default); frame: random frames (leaky, only to show the leak)")  # fmt: skip
     p.add_argument("--validation", type=float, default=0.2, help="share of sources held out (default 0.2)")
@@ -129,6 +130,8 @@ def run_train(args: argparse.Namespace) -> int:
         raise WorkoutError(f"--epochs must be 1 or more, got {args.epochs}")
     if not 0.0 < args.validation < 1.0:
         raise WorkoutError(f"--validation must be between 0 and 1, got {args.validation}")
+    if args.model == "gcn" and args.features == "raw99":
+        raise WorkoutError("--model gcn works on the pose features (its graph is the body's landmarks): drop --features raw99")
     overrides = {"seed": args.seed, "val_fraction": args.validation, "canonical": args.canonical}
     if args.features:
         overrides["features"] = args.features

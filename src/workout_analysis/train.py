@@ -4,7 +4,8 @@
 by source (or video), fits, calibrates and measures, and is what ``workout train`` runs. The
 ``mlp`` recipe is the original design's, exactly (per-frame, raw 99 features, Adam 1e-3,
 StepLR(10, 0.5), batch 32, <= 80 epochs, early stopping after 5 epochs without a lower validation
-loss); ``gru`` and ``tcn`` learn from 2 s windows of body-centred features with augmentation.
+loss); ``gru``, ``tcn`` and ``gcn`` (a graph network over the skeleton) learn from 2 s windows of
+body-centred features with augmentation.
 """
 
 from __future__ import annotations
