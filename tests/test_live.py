@@ -166,6 +166,10 @@ def test_a_recount_takes_reps_back_in_the_session_too():
     live_bounds = np.array([(r["start_s"], r["end_s"]) for r in summary.reps])
     assert np.abs(live_bounds - [(r.start_s, r.end_s) for r in offline.reps]).max() < 0.2  # the same reps, to a few frames
     assert "taken back" in events[recounts[0]].to_text()
+    # form: the first rep after a recount is compared with no withdrawn rep (the swings' ranges, in another
+    # signal's unit, told the squats to use their full range: 8 of 10)
+    after = summary.reps[events[recounts[-1]].data["count"]]
+    assert "rom" not in [issue["check"] for issue in after["issues"]]
 
 
 def test_person_lost_and_found(bundle):
