@@ -621,6 +621,7 @@ class LiveForm:
         self.exercise = exercise
         self.view: str | None = None
         self._roms: deque[float] = deque(maxlen=history)
+        self._signal: str | None = None  # the counter's signal that ``_roms`` were read from
         self._angles: deque[np.ndarray] = deque(maxlen=history)
 
     def check(self, counter: RepCounter, rep: Rep) -> RepForm | None:
@@ -633,6 +634,9 @@ class LiveForm:
             return None
         self.view = view_of(points)
         angles = joint_angles(points[..., :2])
+        if counter.signal != self._signal:  # the counter changed signal: earlier ranges are in another unit or joint
+            self._roms.clear()
+            self._signal = counter.signal
         self._roms.append(rep.rom)
         self._angles.append(angles[a : b + 1])
         runnable = [c for c in CHECKS[self.exercise] if self.view in c.views]

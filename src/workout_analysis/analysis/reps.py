@@ -64,7 +64,8 @@ HOLD_SPEED = 0.25  # torso lengths per second over HOLD_LAG_S: slower than this 
 HOLD_LAG_S = 0.5
 HOLD_SHARE = 0.5  # a "hold" in which the body is still for less than this share of the time is moving: count it
 WARMUP_S = 10.0  # the live counter picks its signal and tempo from this much movement ...
-REPLAN_S = 5.0  # ... and looks again this often
+REPLAN_S = 5.0  # ... and looks again this often ...
+MIN_MOVING_SHARE = 0.5  # ... but takes another choice only from a buffer in which the person moves this much
 
 
 @dataclass
@@ -551,6 +552,12 @@ class RepCounter:
     def count(self) -> int:
         return len(self.reps)
 
+    @property
+    def signal(self) -> str | None:
+        """The signal the reps are read from now (None during the warm-up); ranges of motion of reps read
+        from different signals are not comparable."""
+        return self._plan.spec.name if self._plan else None
+
     def buffered(self) -> tuple[int, np.ndarray]:
         """(frame number of the first, (n, 33, 3) aspect-corrected landmarks) of the frames in the buffer:
         the last ``window_s`` seconds, for live form checks of the reps just reported."""
@@ -616,7 +623,9 @@ class RepCounter:
         return new
 
     def _replan(self) -> list[Rep]:
-        """Choose signal, tempo and range from the buffer; recount it if the choice changed."""
+        """Choose signal, tempo and range from the buffer; recount it if the choice changed, unless the
+        person moved in less than ``MIN_MOVING_SHARE`` of it (resting after a set, the last few reps would
+        choose a signal that counts the rest's jitter, and its recount would replace the set's reps)."""
         points = np.stack(self._points)
         known = self.exercise in ALL_EXERCISES
         plan, bad = _make_plan(points, self.exercise if known else None, self.fps)
@@ -627,9 +636,12 @@ class RepCounter:
         ):  # same choice: only the range moves on
             old.lo, old.hi = plan.lo, plan.hi
             return []
-        self._plan = plan
-        self._raw = deque(plan.raw(points, bad), maxlen=self._points.maxlen)
         first = self._n - len(points)
+        raw = plan.raw(points, bad)
+        if old is not None and (not plan.enough_range or plan.read(raw, first)[2].mean() < MIN_MOVING_SHARE):
+            return []  # mostly rest: what is left of the set in the buffer is too little to choose from
+        self._plan = plan
+        self._raw = deque(raw, maxlen=self._points.maxlen)
         at = np.flatnonzero(bad)
         self._last_bad = first + int(at[-1]) if len(at) else None
         self._machine = _RepMachine(plan.unit, plan.min_rep_frames, int(RESET_GAP_S * plan.fps), plan.period)
@@ -653,7 +665,7 @@ class RepCounter:
         start = recount[0].start_frame if recount else self._next
         kept = 0
         for rep in self.reps:
-            if not (rep.bottom_frame < first or (first and rep.bottom_frame < first + period and rep.end_frame <= start)):
+            if not (rep.bottom_frame < first or (first > 0 and rep.bottom_frame < first + period and rep.end_frame <= start)):
                 break
             kept += 1
         if len(self.reps) - kept == len(recount):
