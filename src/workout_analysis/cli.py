@@ -131,7 +131,8 @@ def run_train(args: argparse.Namespace) -> int:
     if not 0.0 < args.validation < 1.0:
         raise WorkoutError(f"--validation must be between 0 and 1, got {args.validation}")
     if args.model == "gcn" and args.features == "raw99":
-        raise WorkoutError("--model gcn works on the pose features (its graph is the body's landmarks): drop --features raw99")
+        raise WorkoutError("--model gcn works on the pose features (its graph is the body's landmarks): "
+                           "drop --features raw99")
     overrides = {"seed": args.seed, "val_fraction": args.validation, "canonical": args.canonical}
     if args.features:
         overrides["features"] = args.features

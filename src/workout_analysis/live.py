@@ -295,7 +295,7 @@ class LiveSession:
         events = []
         if self.counter.retracted:
             del self._reps[self.counter.count - len(reps) :]
-            if self.form is not None:  # the set-relative checks must not compare with withdrawn reps (or the old signal's ranges)
+            if self.form is not None:  # the set-relative checks must not compare with withdrawn reps
                 self.form = LiveForm(self.exercise)
             event = Event("recount", t, {"exercise": self.exercise, "count": len(self._reps),
                                          "taken_back": len(self.counter.retracted)})  # fmt: skip

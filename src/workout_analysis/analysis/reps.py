@@ -665,7 +665,8 @@ class RepCounter:
         start = recount[0].start_frame if recount else self._next
         kept = 0
         for rep in self.reps:
-            if not (rep.bottom_frame < first or (first > 0 and rep.bottom_frame < first + period and rep.end_frame <= start)):
+            unseen = first > 0 and rep.bottom_frame < first + period and rep.end_frame <= start
+            if not (rep.bottom_frame < first or unseen):
                 break
             kept += 1
         if len(self.reps) - kept == len(recount):
