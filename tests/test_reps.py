@@ -243,7 +243,7 @@ def test_live_counter_keeps_the_set_through_a_rest_after_it(exercise, seed):
     last = seq.landmarks[np.flatnonzero(seq.has_pose)[-1]]
     still = np.repeat(last[None], int(25 * seq.fps), axis=0)
     still[..., :3] += np.random.default_rng(0).normal(0.0, 0.002, still[..., :3].shape)  # detector jitter
-    rested = PoseSequence(np.concatenate([seq.landmarks, still]).astype(np.float32), seq.fps, meta=seq.meta)
+    rested = _insert(seq, len(seq), still)
     counter, _, _ = _live(rested, exercise)
     assert counter.count == count_reps(rested, exercise, referee=False).count == truth.reps
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .features import ANGLE_NAMES, BODY_LANDMARKS
+from .features import ANGLE_NAMES, BODY_LANDMARKS, FeatureSpec
 from .sequence import LANDMARK_INDEX, SKELETON_EDGES
 
 MODEL_KINDS = ("mlp", "gru", "tcn", "gcn")
@@ -113,9 +113,9 @@ class GraphClassifier(nn.Module):
     def __init__(self, n_features: int, n_classes: int, channels: int = 16, levels: int = 3, dropout: float = 0.3):
         super().__init__()
         self.joints, self.angles = len(BODY_LANDMARKS), len(ANGLE_NAMES)
-        if n_features != 4 * self.joints + 2 * self.angles + 2:
-            raise ValueError(f"the graph network needs the 'pose' features ({4 * self.joints + 2 * self.angles + 2} "
-                             f"per frame), got {n_features}")  # fmt: skip
+        if n_features != FeatureSpec("pose").size:
+            raise ValueError(f"the graph network needs the 'pose' features ({FeatureSpec('pose').size} per frame), "
+                             f"got {n_features}")  # fmt: skip
         self.register_buffer("adjacency", _body_adjacency())
         self.importance = nn.Parameter(torch.ones(self.joints, self.joints))
         self.blocks = nn.ModuleList(
