@@ -3,11 +3,15 @@ import pytest
 
 from toy import toy_sequence
 from workout_analysis.features import (
+    BODY_LANDMARKS,
+    POSE_LAYOUT,
     FeatureSpec,
     Resampler,
     canonical_rotation,
     fill_gaps,
+    joint_angles,
     metric_points,
+    normalize,
     resample_index,
     take_windows,
     window_features,
@@ -57,6 +61,21 @@ def test_pose_features_ignore_where_the_person_stands_and_how_big():
     a, b = window_features(windows, spec), window_features(moved, spec)
     assert a.shape == (1, 30, spec.size) and np.isfinite(a).all()
     np.testing.assert_allclose(a, b, atol=5e-3)  # float32 rounding, amplified by x fps in velocities
+
+
+def test_pose_layout_names_where_window_features_put_each_part():
+    seq = toy_sequence("squat", seed=3)
+    windows = metric_points(seq)[None, :30]
+    spec = FeatureSpec("pose")
+    f = window_features(windows, spec)[0]
+    xyz = windows[0, ..., :3]
+    position = normalize(xyz)[:, BODY_LANDMARKS, :2].reshape(30, -1)
+    angles = np.radians(joint_angles(xyz)) / np.pi
+    np.testing.assert_allclose(f[:, POSE_LAYOUT["position"]], position, atol=1e-6)
+    np.testing.assert_allclose(f[:, POSE_LAYOUT["angle"]], angles, atol=1e-6)
+    np.testing.assert_allclose(f[1:, POSE_LAYOUT["position_velocity"]], np.diff(position, axis=0) * spec.fps, atol=1e-3)
+    np.testing.assert_allclose(f[1:, POSE_LAYOUT["angle_velocity"]], np.diff(angles, axis=0) * spec.fps, atol=1e-3)
+    assert POSE_LAYOUT["hip_velocity"].stop == spec.size
 
 
 def test_raw99_is_the_original_designs_x_y_z():

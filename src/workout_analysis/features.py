@@ -132,6 +132,21 @@ BODY_LANDMARKS: tuple[int, ...] = tuple(
 FEATURE_KINDS = ("raw99", "pose")
 
 
+def _pose_layout() -> dict[str, slice]:
+    parts = {"position": 2 * len(BODY_LANDMARKS), "angle": len(ANGLE_NAMES)}
+    parts |= {f"{name}_velocity": size for name, size in parts.items()} | {"hip_velocity": 2}
+    layout, start = {}, 0
+    for name, size in parts.items():
+        layout[name] = slice(start, start + size)
+        start += size
+    return layout
+
+
+# Where each part lies in a frame of the "pose" features, in the order :func:`window_features`
+# builds them: x, y of the body landmarks, joint angles, the velocities of both, the hip's velocity.
+POSE_LAYOUT: dict[str, slice] = _pose_layout()
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     """What a model sees per frame; stored in every bundle so that prediction computes the same thing.
@@ -155,7 +170,7 @@ class FeatureSpec:
     def size(self) -> int:
         if self.kind == "raw99":
             return 99
-        return 4 * len(BODY_LANDMARKS) + 2 * len(ANGLE_NAMES) + 2
+        return POSE_LAYOUT["hip_velocity"].stop
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "canonical": self.canonical, "fps": self.fps}

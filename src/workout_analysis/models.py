@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .features import ANGLE_NAMES, BODY_LANDMARKS, FeatureSpec
+from .features import BODY_LANDMARKS, POSE_LAYOUT, FeatureSpec
 from .sequence import LANDMARK_INDEX, SKELETON_EDGES
 
 MODEL_KINDS = ("mlp", "gru", "tcn", "gcn")
@@ -100,19 +100,23 @@ class _GraphBlock(nn.Module):
         return y + self.skip(h)
 
 
+# The per-frame features that are not per landmark; the graph network adds them after pooling its nodes.
+_OVERALL_PARTS = ("angle", "angle_velocity", "hip_velocity")
+
+
 class GraphClassifier(nn.Module):
     """A small spatial-temporal graph network over the body skeleton (in the manner of ST-GCN).
 
     The landmarks' positions and velocities are nodes of the skeleton graph; each block mixes a node
     with its neighbours (the adjacency, scaled by a learnt weight per pair) and then along time with a
     dilated convolution. The joint angles, their velocities and the hip's motion are not per-landmark:
-    they join, pooled over time, after the nodes are pooled. Needs the "pose" features (their layout:
-    x, y of the body landmarks, angles, then the velocities of both, then the hip's velocity).
+    they join, pooled over time, after the nodes are pooled. Needs the "pose" features
+    (:data:`~workout_analysis.features.POSE_LAYOUT`).
     """
 
     def __init__(self, n_features: int, n_classes: int, channels: int = 16, levels: int = 3, dropout: float = 0.3):
         super().__init__()
-        self.joints, self.angles = len(BODY_LANDMARKS), len(ANGLE_NAMES)
+        self.joints = len(BODY_LANDMARKS)
         if n_features != FeatureSpec("pose").size:
             raise ValueError(f"the graph network needs the 'pose' features ({FeatureSpec('pose').size} per frame), "
                              f"got {n_features}")  # fmt: skip
@@ -121,19 +125,19 @@ class GraphClassifier(nn.Module):
         self.blocks = nn.ModuleList(
             _GraphBlock(4 if level == 0 else channels, channels, 2**level, dropout) for level in range(levels)
         )
-        self.overall = nn.Sequential(nn.Linear(2 * self.angles + 2, channels), nn.ReLU(), nn.Dropout(dropout))
+        n_overall = sum(POSE_LAYOUT[part].stop - POSE_LAYOUT[part].start for part in _OVERALL_PARTS)
+        self.overall = nn.Sequential(nn.Linear(n_overall, channels), nn.ReLU(), nn.Dropout(dropout))
         self.head = nn.Linear(4 * channels, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, w, _ = x.shape
-        j, a = self.joints, self.angles
-        position = x[..., : 2 * j].reshape(b, w, j, 2)
-        velocity = x[..., 2 * j + a : 4 * j + a].reshape(b, w, j, 2)
+        position = x[..., POSE_LAYOUT["position"]].reshape(b, w, self.joints, 2)
+        velocity = x[..., POSE_LAYOUT["position_velocity"]].reshape(b, w, self.joints, 2)
         h = torch.cat([position, velocity], dim=-1)
         adjacency = self.adjacency * self.importance
         for block in self.blocks:
             h = block(h, adjacency)
-        g = self.overall(torch.cat([x[..., 2 * j : 2 * j + a], x[..., 4 * j + a :]], dim=-1))  # (B, W, channels)
+        g = self.overall(torch.cat([x[..., POSE_LAYOUT[part]] for part in _OVERALL_PARTS], dim=-1))  # (B, W, channels)
         return self.head(torch.cat([h.mean(dim=(1, 2)), h.amax(dim=(1, 2)), g.mean(dim=1), g.amax(dim=1)], dim=-1))
 
 
