@@ -638,7 +638,7 @@ class RepCounter:
             return []
         first = self._n - len(points)
         raw = plan.raw(points, bad)
-        if old is not None and (not plan.enough_range or plan.read(raw, first)[2].mean() < MIN_MOVING_SHARE):
+        if self.reps and (not plan.enough_range or plan.read(raw, first)[2].mean() < MIN_MOVING_SHARE):
             return []  # mostly rest: what is left of the set in the buffer is too little to choose from
         self._plan = plan
         self._raw = deque(raw, maxlen=self._points.maxlen)
@@ -692,12 +692,12 @@ class RepCounter:
         """Run the state machine over the frames from ``_next`` whose look-ahead has arrived (all of them
         when final), or up to ``stop``; returns the reps they complete."""
         plan, machine = self._plan, self._machine
-        if not plan.enough_range:
-            self._next = self._n
-            return []
         if stop is None:
             stop = self._n if final else self._n - self._lookahead
         if stop <= self._next:
+            return []
+        if not plan.enough_range:  # nothing to count yet; the frames of the look-ahead are judged later
+            self._next = stop
             return []
         first = self._n - len(self._raw)  # frame number of the buffer's first sample
         lo = max(first, self._next - self._lookahead)
