@@ -214,3 +214,24 @@ def test_trunk_swing_does_not_wrap_around_when_the_trunk_points_down():
     from types import SimpleNamespace
 
     assert 6 < _trunk_swing(SimpleNamespace(points=points)) < 9
+
+
+def test_live_form_compares_ranges_of_one_signal_only():
+    """Ranges read from another signal are in another unit (knee degrees against whole-pose units): when
+    the counter's signal changes, the set's range starts afresh instead of calling every rep short."""
+    from workout_analysis.analysis.form import LiveForm
+    from workout_analysis.analysis.reps import RepCounter
+
+    seq, _ = generate("squat", seed=41, reps=8, view="side")
+    aspect = seq.meta["width"] / seq.meta["height"]
+    by_joint, by_pose = RepCounter("squat", seq.fps, aspect=aspect), RepCounter(None, seq.fps, aspect=aspect)
+    for landmarks, t in zip(seq.landmarks, seq.timestamps):
+        by_joint.update(landmarks, t)
+        by_pose.update(landmarks, t)
+    by_joint.finish(), by_pose.finish()
+    assert by_joint.signal != by_pose.signal
+    live_form = LiveForm("squat")
+    before = [live_form.check(by_joint, rep) for rep in by_joint.reps]
+    after = [form for rep in by_pose.reps if (form := live_form.check(by_pose, rep)) is not None]
+    assert sum(form is not None for form in before) >= 3 and len(after) >= 3
+    assert not any(issue.check == "rom" for form in after for issue in form.issues)
