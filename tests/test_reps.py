@@ -26,6 +26,13 @@ def _insert(seq: PoseSequence, at: int, frames: np.ndarray) -> PoseSequence:
     return PoseSequence(np.concatenate([seq.landmarks[:at], frames, seq.landmarks[at:]]), seq.fps, meta=seq.meta)
 
 
+def _standing(seq: PoseSequence, pose: np.ndarray, seconds: float, seed: int) -> np.ndarray:
+    """(k, 33, 4) frames of ``pose`` (33, 4) held still for ``seconds``, with the detector's jitter."""
+    still = np.repeat(pose[None], int(seconds * seq.fps), axis=0)
+    still[..., :3] += np.random.default_rng(seed).normal(0.0, 0.002, still[..., :3].shape)
+    return still
+
+
 @pytest.mark.parametrize("exercise", MAIN)
 def test_synthetic_counts_exactly(exercise):
     seq, truth = generate(exercise, seed=11, reps=7)
@@ -240,10 +247,7 @@ def test_live_counter_keeps_the_set_through_a_rest_after_it(exercise, seed):
     a choice made from the last few reps counted the rest's jitter (14 and 13, the recount replacing the
     set's reps). A buffer in which the person moves less than half the time does not change the choice."""
     seq, truth = generate(exercise, seed=seed, reps=12)
-    last = seq.landmarks[np.flatnonzero(seq.has_pose)[-1]]
-    still = np.repeat(last[None], int(25 * seq.fps), axis=0)
-    still[..., :3] += np.random.default_rng(0).normal(0.0, 0.002, still[..., :3].shape)  # detector jitter
-    rested = _insert(seq, len(seq), still)
+    rested = _insert(seq, len(seq), _standing(seq, seq.landmarks[np.flatnonzero(seq.has_pose)[-1]], 25.0, seed=0))
     counter, _, _ = _live(rested, exercise)
     assert counter.count == count_reps(rested, exercise, referee=False).count == truth.reps
 
@@ -254,10 +258,7 @@ def test_live_counter_counts_a_set_that_starts_after_standing_still(exercise, se
     range. The rule that keeps a choice through a rest after a set (the buffer mostly still) kept it, so
     a short set was never counted (2, 0 and 5 of 8); with no rep counted yet there is nothing to keep."""
     seq, truth = generate(exercise, seed=seed, reps=8)
-    first = seq.landmarks[np.flatnonzero(seq.has_pose)[0]]
-    still = np.repeat(first[None], int(16 * seq.fps), axis=0)
-    still[..., :3] += np.random.default_rng(seed).normal(0.0, 0.002, still[..., :3].shape)  # detector jitter
-    waited = _insert(seq, 0, still)
+    waited = _insert(seq, 0, _standing(seq, seq.landmarks[np.flatnonzero(seq.has_pose)[0]], 16.0, seed))
     counter, _, _ = _live(waited, exercise)
     assert counter.count == count_reps(waited, exercise, referee=False).count == truth.reps
 
