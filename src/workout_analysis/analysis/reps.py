@@ -65,7 +65,7 @@ HOLD_LAG_S = 0.5
 HOLD_SHARE = 0.5  # a "hold" in which the body is still for less than this share of the time is moving: count it
 WARMUP_S = 10.0  # the live counter picks its signal and tempo from this much movement ...
 REPLAN_S = 5.0  # ... and looks again this often ...
-MIN_MOVING_SHARE = 0.5  # ... but takes another choice only from a buffer in which the person moves this much
+MIN_MOVING_SHARE = 0.5  # ... but, once it has counted, takes another choice only from a buffer in which the person moves this much
 
 
 @dataclass
@@ -623,9 +623,11 @@ class RepCounter:
         return new
 
     def _replan(self) -> list[Rep]:
-        """Choose signal, tempo and range from the buffer; recount it if the choice changed, unless the
-        person moved in less than ``MIN_MOVING_SHARE`` of it (resting after a set, the last few reps would
-        choose a signal that counts the rest's jitter, and its recount would replace the set's reps)."""
+        """Choose signal, tempo and range from the buffer; recount it if the choice changed, unless reps
+        have been counted and the person moved in less than ``MIN_MOVING_SHARE`` of it (resting after a
+        set, the last few reps would choose a signal that counts the rest's jitter, and its recount would
+        replace the set's reps). Before the first rep nothing is kept: a choice made while the person stood
+        still must give way to the set that follows."""
         points = np.stack(self._points)
         known = self.exercise in ALL_EXERCISES
         plan, bad = _make_plan(points, self.exercise if known else None, self.fps)
