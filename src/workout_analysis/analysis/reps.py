@@ -65,7 +65,7 @@ HOLD_LAG_S = 0.5
 HOLD_SHARE = 0.5  # a "hold" in which the body is still for less than this share of the time is moving: count it
 WARMUP_S = 10.0  # the live counter picks its signal and tempo from this much movement ...
 REPLAN_S = 5.0  # ... and looks again this often ...
-MIN_MOVING_SHARE = 0.5  # ... but, once it has counted, takes another choice only from a buffer in which the person moves this much
+MIN_MOVING_SHARE = 0.5  # ... but, once counting, changes it only if the person moves in this share of the buffer
 
 
 @dataclass
