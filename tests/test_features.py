@@ -11,9 +11,11 @@ from workout_analysis.features import (
     fill_gaps,
     joint_angles,
     metric_points,
+    mid,
     normalize,
     resample_index,
     take_windows,
+    torso_size,
     window_features,
     window_starts,
 )
@@ -75,7 +77,9 @@ def test_pose_layout_names_where_window_features_put_each_part():
     np.testing.assert_allclose(f[:, POSE_LAYOUT["angle"]], angles, atol=1e-6)
     np.testing.assert_allclose(f[1:, POSE_LAYOUT["position_velocity"]], np.diff(position, axis=0) * spec.fps, atol=1e-3)
     np.testing.assert_allclose(f[1:, POSE_LAYOUT["angle_velocity"]], np.diff(angles, axis=0) * spec.fps, atol=1e-3)
-    assert POSE_LAYOUT["hip_velocity"].stop == spec.size
+    hip = mid(xyz, "left_hip", "right_hip")[:, :2] / np.nanmean(torso_size(xyz))
+    np.testing.assert_allclose(f[1:, POSE_LAYOUT["hip_velocity"]], np.diff(hip, axis=0) * spec.fps, atol=1e-3)
+    assert f.shape[1] == POSE_LAYOUT["hip_velocity"].stop  # the layout ends where the features do
 
 
 def test_raw99_is_the_original_designs_x_y_z():
