@@ -228,7 +228,8 @@ def test_live_form_compares_ranges_of_one_signal_only():
     for landmarks, t in zip(seq.landmarks, seq.timestamps):
         by_joint.update(landmarks, t)
         by_pose.update(landmarks, t)
-    by_joint.finish(), by_pose.finish()
+    by_joint.finish()
+    by_pose.finish()
     assert by_joint.signal != by_pose.signal
     live_form = LiveForm("squat")
     before = [live_form.check(by_joint, rep) for rep in by_joint.reps]
