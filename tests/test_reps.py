@@ -256,7 +256,7 @@ def test_live_counter_keeps_the_set_through_a_rest_after_it(exercise, seed):
 def test_live_counter_counts_a_set_that_starts_after_standing_still(exercise, seed):
     """16 s of standing still, then 8 reps: the counter's first choice, made from the stillness, has no
     range. The rule that keeps a choice through a rest after a set (the buffer mostly still) kept it, so
-    a short set was never counted (2, 0 and 5 of 8); with no rep counted yet there is nothing to keep."""
+    a short set was counted late or not at all (2, 0 and 5 of 8); with no rep counted there is nothing to keep."""
     seq, truth = generate(exercise, seed=seed, reps=8)
     waited = _insert(seq, 0, _standing(seq, seq.landmarks[np.flatnonzero(seq.has_pose)[0]], 16.0, seed))
     counter, _, _ = _live(waited, exercise)
