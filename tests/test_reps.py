@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 from conftest import shared_path
-from toy import arm_swings_before
+from toy import arm_swings_before, standing_still
 
 from workout_analysis.analysis.reps import RepCounter, _implausible_frames, count_reps
 from workout_analysis.analysis.signals import bone_reference, implausible
@@ -24,13 +24,6 @@ MAIN = ("squat", "push_up", "lunge", "bicep_curl", "shoulder_press", "deadlift",
 def _insert(seq: PoseSequence, at: int, frames: np.ndarray) -> PoseSequence:
     """The sequence with ``frames`` (k, 33, 4) inserted before frame ``at`` (timestamps re-made from fps)."""
     return PoseSequence(np.concatenate([seq.landmarks[:at], frames, seq.landmarks[at:]]), seq.fps, meta=seq.meta)
-
-
-def _standing(seq: PoseSequence, pose: np.ndarray, seconds: float, seed: int) -> np.ndarray:
-    """(k, 33, 4) frames of ``pose`` (33, 4) held still for ``seconds``, with the detector's jitter."""
-    still = np.repeat(pose[None], int(seconds * seq.fps), axis=0)
-    still[..., :3] += np.random.default_rng(seed).normal(0.0, 0.002, still[..., :3].shape)
-    return still
 
 
 @pytest.mark.parametrize("exercise", MAIN)
@@ -247,7 +240,7 @@ def test_live_counter_keeps_the_set_through_a_rest_after_it(exercise, seed):
     a choice made from the last few reps counted the rest's jitter (14 and 13, the recount replacing the
     set's reps). A buffer in which the person moves less than half the time does not change the choice."""
     seq, truth = generate(exercise, seed=seed, reps=12)
-    rested = _insert(seq, len(seq), _standing(seq, seq.landmarks[np.flatnonzero(seq.has_pose)[-1]], 25.0, seed=0))
+    rested = _insert(seq, len(seq), standing_still(seq.landmarks[np.flatnonzero(seq.has_pose)[-1]], 25.0, seq.fps))
     counter, _, _ = _live(rested, exercise)
     assert counter.count == count_reps(rested, exercise, referee=False).count == truth.reps
 
@@ -258,7 +251,7 @@ def test_live_counter_counts_a_set_that_starts_after_standing_still(exercise, se
     range. The rule that keeps a choice through a rest after a set (the buffer mostly still) kept it, so
     a short set was counted late or not at all (2, 0 and 5 of 8); with no rep counted there is nothing to keep."""
     seq, truth = generate(exercise, seed=seed, reps=8)
-    waited = _insert(seq, 0, _standing(seq, seq.landmarks[np.flatnonzero(seq.has_pose)[0]], 16.0, seed))
+    waited = _insert(seq, 0, standing_still(seq.landmarks[np.flatnonzero(seq.has_pose)[0]], 16.0, seq.fps, seed))
     counter, _, _ = _live(waited, exercise)
     assert counter.count == count_reps(waited, exercise, referee=False).count == truth.reps
 

@@ -79,15 +79,20 @@ def toy_table(sequences: list[PoseSequence]) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def standing_still(pose: np.ndarray, seconds: float, fps: float, seed: int = 0) -> np.ndarray:
+    """(k, 33, 4) frames of ``pose`` (33, 4) held for ``seconds``, with the detector's jitter."""
+    still = np.repeat(pose[None], int(seconds * fps), axis=0)
+    still[..., :3] += np.random.default_rng(seed).normal(0.0, 0.002, still[..., :3].shape)
+    return still
+
+
 def arm_swings_before(seq: PoseSequence, seconds: float = 14.0, cycle_s: float = 1.5) -> PoseSequence:
     """``seq`` with ``seconds`` of its first pose standing and swinging the arms up and down (warming up)
     put before it: movement that repeats, but on no signal of the set's exercise."""
-    first = seq.landmarks[np.flatnonzero(seq.has_pose)[0]]
-    t = np.arange(int(seconds * seq.fps)) / seq.fps
+    swings = standing_still(seq.landmarks[np.flatnonzero(seq.has_pose)[0]], seconds, seq.fps)
+    t = np.arange(len(swings)) / seq.fps
     lift = 0.06 * (1 - np.cos(2 * np.pi * t / cycle_s))
     arms = {LANDMARK_INDEX[f"{side}_{joint}"]: 0.5 if joint == "elbow" else 1.0 for side in ("left", "right")
             for joint in ("elbow", "wrist", "pinky", "index", "thumb")}  # the elbows rise half as far  # fmt: skip
-    swings = np.repeat(first[None], len(t), axis=0)
     swings[:, list(arms), 1] -= lift[:, None] * np.array(list(arms.values()))
-    swings[..., :3] += np.random.default_rng(0).normal(0.0, 0.002, swings[..., :3].shape)
     return PoseSequence(np.concatenate([swings, seq.landmarks]).astype(np.float32), seq.fps, meta=seq.meta)
