@@ -198,6 +198,15 @@ def test_folder_without_videos_is_an_error(tmp_path: Path) -> None:
         find_videos(tmp_path / "missing")
 
 
+def test_output_that_is_not_parquet_is_refused_before_any_work(tmp_path: Path, capsys) -> None:
+    from workout_analysis.cli import main
+
+    assert main(["extract", str(tmp_path), "-o", str(tmp_path / "landmarks.csv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "landmarks.csv" in err[0] and ".parquet" in err[0] and "--csv" in err[0]
+    assert not (tmp_path / "landmarks.csv").exists()
+
+
 def test_same_clip_in_two_folders_is_extracted_once(tmp_path: Path) -> None:
     name = "squat/spotter__ezgif-82e53c7736a3c4fc.mp4"
     data = make_data_dir(tmp_path / "data", {name: 26}, index=False)

@@ -77,6 +77,32 @@ def test_text_file_is_not_a_landmark_file(tmp_path):
         load_sequence(complex_values)
 
 
+def test_damaged_npz_is_one_line_error_and_a_batch_goes_on(tmp_path):
+    from workout_analysis.batch import find_inputs
+
+    good = tmp_path / "good.npz"
+    np.savez(good, a=np.random.default_rng(0).random((40, 33, 4)).astype(np.float32), b=np.zeros((5, 33, 4)))
+    data = good.read_bytes()
+    (tmp_path / "truncated.npz").write_bytes(data[:3000])  # a copy cut short
+    flipped = bytearray(data)
+    flipped[2000] ^= 0xFF  # one byte of the first array's data changed: its CRC no longer matches
+    (tmp_path / "corrupt.npz").write_bytes(bytes(flipped))
+    for name in ("truncated.npz", "corrupt.npz"):
+        with pytest.raises(WorkoutError, match="damaged .npz") as err:
+            load_sequence(tmp_path / name, video_id="a")
+        assert str(tmp_path / name) in str(err.value) and "\n" not in str(err.value)
+    # finding a batch's inputs reads each .npz's names: a damaged one is listed as one item, to fail alone
+    items = sorted((i.path.name, i.video_id) for i in find_inputs([tmp_path]))
+    assert items == [("corrupt.npz", "a"), ("corrupt.npz", "b"), ("good.npz", "a"), ("good.npz", "b"), ("truncated.npz", None)]
+
+
+def test_csv_of_other_columns_names_the_columns_it_expects(tmp_path):
+    path = tmp_path / "summary.csv"
+    path.write_text("input,exercise,reps\nclip.mp4,squat,5\n")
+    with pytest.raises(WorkoutError, match=r"summary\.csv: not a landmark CSV: expected .* x0, y0, \.\.\., z32 .* found 3: input, exercise, reps"):
+        load_sequence(path)
+
+
 def test_atomic_write_gives_ordinary_permissions_and_leaves_nothing_on_failure(tmp_path):
     import os
     import stat

@@ -154,6 +154,11 @@ def test_cli_synth_single_file_and_folder(tmp_path, capsys):
     assert main(["synth", "--exercise", "squat", "--fault", "elbows_flared", "-o", str(tmp_path / "x.npz")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "elbows_flared" in err[0] and not (tmp_path / "x.npz").exists()
+    assert main(["synth", "--exercise", "squat", "--fps", "0", "-o", str(tmp_path / "x.npz")]) == 2
+    assert "--fps must be more than 0, got 0.0" in capsys.readouterr().err
+    # names as analyze --exercise takes them
+    assert main(["synth", "--exercise", "Push-Ups", "--reps", "2", "-o", str(tmp_path / "p.npz")]) == 0
+    assert GroundTruth.from_sequence(load_sequence(tmp_path / "p.npz")).exercise == "push_up"
 
 
 def test_ground_truth_json_is_plain_json():

@@ -129,6 +129,12 @@ def test_cli_reports_a_bad_table_in_one_line_and_writes_nothing(tmp_path):
     assert "bad.csv" in run.stderr and not (tmp_path / "m").exists()
 
 
+def test_too_few_videos_to_hold_some_out_say_what_is_needed():
+    seqs = toy_sequences(1)  # one video of each exercise: none can be held out for validation
+    with pytest.raises(WorkoutError, match=r"too little data .* \(2 videos of 2 exercises\): give at least 2 videos of each exercise"):
+        train_bundle(seqs, TrainConfig.for_model("tcn", **FAST), progress=False)
+
+
 def test_cli_refuses_a_graph_network_on_raw_features(tmp_path):
     table = tmp_path / "landmarks.parquet"
     toy_table(toy_sequences(2)).to_parquet(table)

@@ -263,7 +263,9 @@ def analyze_many(items: Iterable[Item | str | os.PathLike[str]], options: Analyz
     yields an Outcome as each finishes.
 
     A model that cannot be loaded is the caller's error (raised at once); an item that cannot be
-    analysed is an Outcome with ``error`` set, and the others go on.
+    analysed is an Outcome with ``error`` set, and the others go on. With ``workers`` > 1 the workers are
+    new processes that import the calling script, so a script must run this under
+    ``if __name__ == "__main__":``.
     """
     todo = [i if isinstance(i, Item) else Item(Path(i)) for i in items]
     _load_bundle_once(options.model, options.exercise)  # a bad model fails once, here, not in every worker
@@ -284,6 +286,7 @@ def analyze_many(items: Iterable[Item | str | os.PathLike[str]], options: Analyz
                     try:
                         yield future.result()
                     except BrokenProcessPool:
-                        yield Outcome(futures[future], error=f"{futures[future]}: the worker died (crash or killed)")
+                        yield Outcome(futures[future], error=f"{futures[future]}: the worker died (crashed or killed; from a "
+                                      'script, is the batch under if __name__ == "__main__"?)')  # fmt: skip
         finally:  # a caller that stops early (break, Ctrl-C) waits for the items under way, not for all the rest
             pool.shutdown(cancel_futures=True)

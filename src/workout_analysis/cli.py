@@ -76,6 +76,9 @@ def run_extract(args: argparse.Namespace) -> int:
     if not 0.0 <= args.min_confidence <= 1.0:
         raise WorkoutError(f"--min-confidence must be between 0 and 1, got {args.min_confidence}")
     output = Path(args.output)
+    if output.suffix.lower() != ".parquet":
+        raise WorkoutError(f"{output}: -o writes a Parquet table, so it must end in .parquet "
+                           "(for the original design's CSV add --csv [PATH])")  # fmt: skip
     csv = None if args.csv is None else Path(args.csv or output.with_name(CSV_NAME))
     c = args.min_confidence
     settings = ExtractSettings(args.stride, args.num_poses, c, c, c)
@@ -183,7 +186,7 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--exercise", metavar="NAME", help="skip recognition: the exercise is NAME (e.g. squat; "
                    "'Squats', 'sit-up' or RepCount-A's names work too)")  # fmt: skip
     p.add_argument("--plot", metavar="PNG", help="draw the rep signal over time, reps and flagged reps marked "
-                   "(one input only)")  # fmt: skip
+                   "(.png, .svg or .pdf; one input only)")  # fmt: skip
     p.add_argument("--stride", type=int, default=1, metavar="N", help="use every N-th frame (default 1: all)")
     p.add_argument("--fps", type=float, help="frame rate of a landmark file that does not record it (default 30)")
     p.add_argument("--video-id", metavar="ID", help="which sequence of a file holding several (an extract "
@@ -203,12 +206,17 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
 
 
 def _analyze_options(args: argparse.Namespace) -> AnalyzeOptions:
+    from pathlib import Path
+
     from .analysis.classify import DecoderConfig
+    from .analysis.plot import PLOT_FORMATS
     from .analysis.report import check_exercise
     from .batch import AnalyzeOptions
 
     if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
         raise WorkoutError(f"--min-confidence must be between 0 and 1, got {args.min_confidence}")
+    if args.plot and Path(args.plot).suffix.lower() not in PLOT_FORMATS:
+        raise WorkoutError(f"{args.plot}: --plot writes {', '.join(PLOT_FORMATS)}; end the file name with one of them")
     config = DecoderConfig() if args.min_confidence is None else DecoderConfig(min_confidence=args.min_confidence)
     exercise = None if args.exercise is None else check_exercise(args.exercise)
     return AnalyzeOptions(args.model, exercise, config, args.stride, args.fps, args.video_id, args.pose_cache)
@@ -398,13 +406,18 @@ def run_synth(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    from .exercises import canonical_name
     from .synth import SYNTH_EXERCISES, generate
 
-    exercises = SYNTH_EXERCISES if args.exercise == "all" else (args.exercise,)
-    if args.exercise != "all" and args.exercise not in SYNTH_EXERCISES:
+    name = args.exercise if args.exercise == "all" else canonical_name(args.exercise)  # 'Push-Up' as analyze takes it
+    if name != "all" and name not in SYNTH_EXERCISES:
         raise WorkoutError(f"synth: unknown exercise {args.exercise!r}; choose from all, {', '.join(SYNTH_EXERCISES)}")
-    if args.count < 1 or (args.reps is not None and args.reps < 0) or not args.fps > 0:
-        raise WorkoutError("synth: --count must be >= 1, --reps >= 0 and --fps > 0")
+    exercises = SYNTH_EXERCISES if name == "all" else (name,)
+    limits = {"--count": (args.count >= 1, "1 or more"), "--reps": (args.reps is None or args.reps >= 0, "0 or more"),
+              "--fps": (args.fps > 0, "more than 0")}  # fmt: skip
+    for option, (ok, what) in limits.items():
+        if not ok:
+            raise WorkoutError(f"synth: {option} must be {what}, got {getattr(args, option[2:])}")
     out = Path(args.output)
     single = out.suffix.lower() == ".npz"
     if single and (len(exercises) != 1 or args.count != 1):

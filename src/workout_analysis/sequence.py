@@ -9,6 +9,8 @@ all-NaN. This module also reads and writes every landmark file format the tools 
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,6 +208,10 @@ def sequences_from_table(table: Any) -> list[PoseSequence]:
     return sequences
 
 
+# What reading a damaged or foreign file raises (a truncated or corrupt .npz is a damaged zip archive).
+_UNREADABLE = (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
 def load_sequence(path: str | Path, fps: float | None = None, video_id: str | None = None) -> PoseSequence:
     """Read a landmark file: ``.npz`` (this project's or a single array), ``.npy``, the original design's
     ``.csv`` (99 features, optional label column) or an extract ``.parquet`` table.
@@ -231,7 +237,9 @@ def load_sequence(path: str | Path, fps: float | None = None, video_id: str | No
             raise WorkoutError(f"{path}: unsupported landmark file type {suffix!r} (use .npz, .npy, .csv or .parquet)")
     except WorkoutError:
         raise
-    except (ValueError, KeyError, OSError, EOFError) as exc:
+    except _UNREADABLE as exc:
+        if isinstance(exc, (zipfile.BadZipFile, zlib.error)):
+            raise WorkoutError(f"{path}: not a readable landmark file: a damaged .npz (zip) archive ({exc})") from None
         if "pickled" in str(exc):  # numpy's words for "not an array file", or one of Python objects
             raise WorkoutError(f"{path}: not a readable landmark file: not a numpy {suffix} array (files of "
                                "Python objects are never loaded: they could run code)") from None  # fmt: skip
@@ -257,7 +265,7 @@ def sequence_ids(path: str | Path) -> list[str] | None:
                 ids = [] if "landmarks" in data.files else list(data.files)
         else:
             return None
-    except (ValueError, KeyError, OSError, EOFError, ImportError):
+    except (*_UNREADABLE, ImportError):
         return None
     return ids if len(ids) > 1 else None
 
@@ -297,6 +305,10 @@ def _load_csv(path: Path, fps: float) -> PoseSequence:
         values = frame[list(ORIGINAL_CSV_COLUMNS)]
     else:
         values = frame.drop(columns=[c for c in ("label", "exercise", "video_id") if c in frame.columns])
+        if values.shape[1] not in (99, 132):
+            raise WorkoutError(f"{path}: not a landmark CSV: expected the original design's 99 columns "
+                               f"{ORIGINAL_CSV_COLUMNS[0]}, {ORIGINAL_CSV_COLUMNS[1]}, ..., {ORIGINAL_CSV_COLUMNS[-1]} "
+                               f"(and a label), found {frame.shape[1]}: {_some([str(c) for c in frame.columns])}")  # fmt: skip
     values = values.apply(pd.to_numeric, errors="coerce")
     return from_flat(values.to_numpy(np.float32), fps)
 
@@ -306,7 +318,8 @@ def _load_table(path: Path, video_id: str | None) -> PoseSequence:
 
     table = pd.read_parquet(path) if video_id is None else pd.read_parquet(path, filters=[("video_id", "==", video_id)])
     if video_id is not None and table.empty:
-        raise WorkoutError(f"{path}: no video {video_id!r} in this table")
+        ids = pd.read_parquet(path, columns=["video_id"])["video_id"].astype(str).unique().tolist()
+        raise WorkoutError(f"{path}: no video {video_id!r} in this table (it holds {_some(ids)})")
     sequences = sequences_from_table(table)
     if len(sequences) != 1:
         ids = _some([s.meta["video_id"] for s in sequences])

@@ -290,7 +290,9 @@ def train_bundle(sequences: list[PoseSequence], config: TrainConfig, progress: b
         try:
             tr, te = grouped_split(sequences, config.val_fraction, config.seed)
         except ValueError as exc:
-            raise WorkoutError(f"cannot split the data by source or video: {exc}") from None
+            raise WorkoutError(f"too little data to hold out a validation part by source ({len(sequences)} videos of "
+                               f"{len(labels)} exercises): give at least 2 videos of each exercise, from different "
+                               f"sources ({exc})") from None  # fmt: skip
         train, held = [sequences[i] for i in tr], [sequences[i] for i in te]
     bundle, history = fit(train, held, labels, config, progress)
     metrics = evaluate(bundle, held)

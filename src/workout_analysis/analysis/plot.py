@@ -11,6 +11,7 @@ from ..exercises import display_name
 from ..fileio import atomic_path
 from .reps import RepReport
 
+PLOT_FORMATS = (".png", ".svg", ".pdf")  # what matplotlib writes without extra libraries
 UNIT_LABEL = {"deg": "degrees", "torso": "torso lengths", "pc": "principal component"}
 
 
