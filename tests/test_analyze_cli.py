@@ -149,6 +149,18 @@ def test_one_frame_is_too_short_to_recognise(tmp_path, pushup_npy):
     assert proc.returncode == 0 and json.loads(proc.stdout)["frames"] == 1
 
 
+def test_a_person_in_few_frames_is_a_warning(tmp_path, pushup_npy):
+    array = np.load(pushup_npy)
+    array[: 2 * len(array) // 3] = np.nan  # the person is seen in the last third only
+    path = tmp_path / "partly.npy"
+    np.save(path, array)
+    proc = workout(path, "--exercise", "push_up", "--json")
+    assert proc.returncode == 0, proc.stderr
+    warning = f"{path}: a person was found in only {len(array) - 2 * len(array) // 3} of its {len(array)} frames"
+    assert warning in proc.stderr and warning in json.loads(proc.stdout)["warnings"][0]
+    assert "a person was found in only" not in workout(pushup_npy, "--exercise", "push_up").stderr
+
+
 def test_landmarks_with_no_pose_exit_3(tmp_path):
     path = tmp_path / "nobody.npy"
     np.save(path, np.full((40, 33, 4), np.nan, np.float32))
@@ -162,6 +174,7 @@ def test_landmarks_with_no_pose_exit_3(tmp_path):
         (["--stride", "0"], ["--stride"]),
         (["--min-confidence", "2"], ["--min-confidence"]),
         (["--model", "/nonexistent/bundle"], ["/nonexistent/bundle"]),
+        (["--plot", "reps.txt"], ["reps.txt", "--plot", ".png"]),  # before any work, not after it
     ],
 )
 def test_bad_options(pushup_npy, args, words):
@@ -183,6 +196,12 @@ def test_unrecognised_movement_is_counted_by_the_fallback(pushup_npy):
     assert not result.recognition.recognised and result.form is None
     assert result.reps.method == "fallback" and result.reps.count >= 1
     assert "Repeated movements (counted from the whole pose):" in result.to_text()
+    # a whole-pose component's range has no unit a person could read: it is not printed; notes always are
+    assert {r.rom_unit for r in result.reps.reps} == {"pc"}
+    result.reps.notes.append("1 slow movement(s) left out")
+    lines = result.to_text().splitlines()
+    assert "  note: 1 slow movement(s) left out" in lines
+    assert not any("range" in line for line in lines if line.lstrip().startswith("rep "))
 
 
 @pytest.mark.parametrize(("given", "expected"), [

@@ -98,6 +98,42 @@ def test_no_reps_counted_checks_posture_over_the_whole_clip():
     assert set(form.checked) >= {"hip_sag"} and "no reps counted" in form.summary
 
 
+def test_no_reps_and_no_posture_check_is_not_scored():
+    """A bench press whose reps were not counted has no check left to run: no score, rather than 100."""
+    seq, _ = generate("bench_press", seed=3, reps=1, view="side")
+    still = PoseSequence(np.repeat(seq.landmarks[len(seq) // 2 : len(seq) // 2 + 1], 90, axis=0), seq.fps, meta=seq.meta)
+    form = assess_form(still, "bench_press", count_reps(still, "bench_press"))
+    assert form.reps == [] and form.checked == [] and form.score is None and form.faulty is None
+    assert form.summary.startswith("form not checked: no reps counted, and no posture check of a bench press")
+
+
+def test_a_value_just_past_its_limit_is_not_shown_equal_to_it():
+    from workout_analysis.analysis.form import _past
+
+    assert _past(6.4, 6.0) == "6.4" and _past(12.2, 6.0) == "12"
+    assert _past(0.647, 0.65, ".0%") == "64.7%" and _past(0.5, 0.65, ".0%") == "50%"
+    assert _past(0.79, 0.8, ".1f") == "0.79"
+
+
+def test_knees_too_far_apart_for_a_body_give_no_symmetry_advice():
+    """Knees differing by over 60° at a squat's bottom are a detector error (a knee lost at the frame's edge)."""
+    form, _ = _form("squat", seed=5, view="front")
+    assert "symmetry" in form.checked
+    seq, _ = generate("squat", seed=5, reps=6, view="front")
+    broken = seq.landmarks.copy()
+    knee, ankle, hip = (LANDMARK_INDEX[f"right_{j}"] for j in ("knee", "ankle", "hip"))
+    broken[:, ankle, :2] = broken[:, hip, :2] + 2 * (broken[:, knee, :2] - broken[:, hip, :2])  # right leg straight
+    lopsided = PoseSequence(broken, seq.fps, seq.timestamps, meta=seq.meta)
+    reps = count_reps(lopsided, "squat")
+    form = assess_form(lopsided, "squat", reps)
+    assert form.reps and not any(i.check == "symmetry" for r in form.reps for i in r.issues)
+    half = broken.copy()  # the right leg half as bent as the left: a real, if odd, asymmetry is still flagged
+    half[:, ankle, :2] = (seq.landmarks[:, ankle, :2] + broken[:, ankle, :2]) / 2
+    uneven = PoseSequence(half, seq.fps, seq.timestamps, meta=seq.meta)
+    form = assess_form(uneven, "squat", count_reps(uneven, "squat"))
+    assert any(i.check == "symmetry" for r in form.reps for i in r.issues)
+
+
 def test_unknown_exercise_and_json():
     seq, _ = generate("jumping_jack", seed=1, reps=4)
     form = assess_form(seq, "jumping_jack", count_reps(seq, "jumping_jack"))

@@ -139,6 +139,15 @@ def _issue(check: str, excess: float, tolerance: float, message: str, value: flo
     return Issue(check, MAJOR if excess >= tolerance else MINOR, message, value)
 
 
+def _past(value: float, limit: float, spec: str = ".0f") -> str:
+    """``value`` formatted as ``spec``, with one more decimal where rounding would show it equal to the ``limit``
+    it is past ("piked 6.4° above it (keep it under 6°)", not "6° ... under 6°")."""
+    text = format(value, spec)
+    if text == format(limit, spec):
+        text = format(value, f".{int(spec[1:-1]) + 1}{spec[-1]}")
+    return text
+
+
 # --- measurements -----------------------------------------------------------------------------------
 
 
@@ -244,7 +253,7 @@ def _depth_thigh(name: str, tolerance: float = 18.0, front_extra: float = 12.0, 
     def test(d: RepData) -> Issue | None:
         above = _thigh_above_parallel(d)
         tol = tolerance + (front_extra if d.view == "front" else 0.0)
-        return _issue("depth", above - tol, 15.0, f"go lower: your thighs stopped {above:.0f}° above parallel (aim for parallel, {tol:.0f}° above at most)", above)
+        return _issue("depth", above - tol, 15.0, f"go lower: your thighs stopped {_past(above, tol)}° above parallel (aim for parallel, {tol:.0f}° above at most)", above)
 
     front = f" ({tolerance + front_extra:.0f}° from the front)" if "front" in views else ""
     return Check("depth", views, f"thighs within {tolerance:.0f}° of parallel at the bottom{front}",
@@ -256,7 +265,7 @@ def _depth_thigh(name: str, tolerance: float = 18.0, front_extra: float = 12.0, 
 def _elbow_depth(limit: float, what: str) -> Check:
     def test(d: RepData) -> Issue | None:
         bent = float(np.nanmin(d.angle("elbow", side="both")))
-        return _issue("depth", bent - limit, 20.0, f"go lower: your elbows stopped at {bent:.0f}°, aim for 90° ({limit:.0f}° at most)", bent)
+        return _issue("depth", bent - limit, 20.0, f"go lower: your elbows stopped at {_past(bent, limit)}°, aim for 90° ({limit:.0f}° at most)", bent)
 
     return Check("depth", _SIDEISH, f"elbows bent to {limit:.0f}° or less at the bottom",
                  f"{what}: a shorter range trains a shorter range", test)  # fmt: skip
@@ -277,9 +286,9 @@ def _lockout(limit: float = 140.0, joint: str = "elbow", what: str = "arms", sho
             late = np.isfinite(finish).any() and np.nanargmin(finish) > len(finish) // 2
             top = max(top, returned) if late else returned
         best = float(np.nanpercentile(d.angle_over_set(joint), 98))
-        excess = max(limit - top, (best - short) - top)
-        return _issue("lockout", excess, 15.0, f"straighten your {what} fully: they stopped at {top:.0f}°, "
-                      f"aim for {max(limit, best - short):.0f}° or more (your best: {best:.0f}°)", top)  # fmt: skip
+        excess, aim = max(limit - top, (best - short) - top), max(limit, best - short)
+        return _issue("lockout", excess, 15.0, f"straighten your {what} fully: they stopped at {_past(top, aim)}°, "
+                      f"aim for {aim:.0f}° or more (your best: {best:.0f}°)", top)  # fmt: skip
 
     return Check("lockout", _SIDEISH, f"{joint} reaches {limit:.0f}° and within {short:.0f}° of the set's straightest"
                  + (", at the position each rep returns to" if at_rest else ""),
@@ -300,10 +309,10 @@ def _hips(check: str) -> Check:
     def test(d: RepData) -> Issue | None:
         off = _hip_line(d)
         if check == "hip_sag":
-            return _issue("hip_sag", off - tol, 6.0, f"brace your core and lift your hips: they sagged {off:.0f}° below "
+            return _issue("hip_sag", off - tol, 6.0, f"brace your core and lift your hips: they sagged {_past(off, tol)}° below "
                           f"the line from shoulders to ankles (keep it under {tol:.0f}°)", off)  # fmt: skip
         return _issue("hip_pike", -off - tol, 6.0, f"lower your hips into one line with shoulders and ankles: they "
-                      f"piked {-off:.0f}° above it (keep it under {tol:.0f}°)", -off)  # fmt: skip
+                      f"piked {_past(-off, tol)}° above it (keep it under {tol:.0f}°)", -off)  # fmt: skip
 
     what = "below" if check == "hip_sag" else "above"
     return Check(check, _SIDEISH, f"hips within {tol:.0f}° {what} the shoulder-ankle line (median over the rep)",
@@ -327,7 +336,7 @@ def _straight_legs() -> Check:
     def test(d: RepData) -> Issue | None:
         bend = _knee_bend(d)
         return _issue("knees", bend - KNEE_BEND_LIMIT, 15.0, f"keep your legs straight: your knees bent to "
-                      f"{180 - bend:.0f}° (aim for {180 - KNEE_BEND_LIMIT:.0f}° or straighter)", 180 - bend)  # fmt: skip
+                      f"{_past(180 - bend, 180 - KNEE_BEND_LIMIT)}° (aim for {180 - KNEE_BEND_LIMIT:.0f}° or straighter)", 180 - bend)  # fmt: skip
 
     return Check("knees", ("side",), f"knees straighter than {180 - KNEE_BEND_LIMIT:.0f}° through the rep",
                  "a push-up or plank is one rigid line from head to heels: bent knees shorten the lever and "
@@ -352,7 +361,7 @@ def _knees_caving() -> Check:
     def test(d: RepData) -> Issue | None:
         ratio = _knee_over_ankle_width(d)
         return _issue("knee_valgus", limit - ratio, 0.15,
-                      f"push your knees out over your toes: they came in to {ratio:.0%} of your foot width (keep them at least as wide as your feet)", ratio)  # fmt: skip
+                      f"push your knees out over your toes: they came in to {_past(ratio, limit, '.0%')} of your foot width (keep them at least as wide as your feet)", ratio)  # fmt: skip
 
     return Check("knee_valgus", ("front",), f"knees at least {limit:g}x as far apart as the ankles at the bottom",
                  "knees caving in (valgus) under load strains the ACL and the inner knee; only a front view shows it",
@@ -362,7 +371,7 @@ def _knees_caving() -> Check:
 def _torso_lean(limit: float, what: str) -> Check:
     def test(d: RepData) -> Issue | None:
         lean = float(d.angles[d.bottom, _A["trunk_lean"]])
-        return _issue("torso_lean", lean - limit, 15.0, f"keep your chest up: your torso leaned {lean:.0f}° forward (keep it under {limit:.0f}°)", lean)
+        return _issue("torso_lean", lean - limit, 15.0, f"keep your chest up: your torso leaned {_past(lean, limit)}° forward (keep it under {limit:.0f}°)", lean)
 
     return Check("torso_lean", ("side",), f"trunk within {limit:.0f}° of vertical at the bottom",
                  f"{what}; leaning further moves the load from the legs to the lower back", test)  # fmt: skip
@@ -373,7 +382,7 @@ def _heels() -> Check:
 
     def test(d: RepData) -> Issue | None:
         lift = _heel_lift(d)
-        return _issue("heels", lift - limit, 10.0, f"keep your heels down, weight over mid-foot: they lifted {lift:.0f}° (under {limit:.0f}°)", lift)
+        return _issue("heels", lift - limit, 10.0, f"keep your heels down, weight over mid-foot: they lifted {_past(lift, limit)}° (under {limit:.0f}°)", lift)
 
     return Check("heels", ("side",), f"foot tilts heel-up less than {limit:.0f}°",
                  "heels leaving the floor shift the weight onto the toes and the knees forward", test)  # fmt: skip
@@ -386,7 +395,7 @@ def _elbow_flare(limit: float = FLARE_LIMIT) -> Check:
     def test(d: RepData) -> Issue | None:
         out = _elbows_outside_hands(d)
         return _issue("elbow_flare", out - limit, 0.15,
-                      f"tuck your elbows in, about 45° from your body, over your hands: they flared out {out:.0%} of "
+                      f"tuck your elbows in, about 45° from your body, over your hands: they flared out {_past(out, limit, '.0%')} of "
                       f"your shoulder width past your hands (keep it under {limit:.0%})", out * 100)  # fmt: skip
 
     return Check("elbow_flare", ("front",), f"elbows at most {limit:.0%} of the shoulder width out past the hands at the bottom",
@@ -397,7 +406,7 @@ def _elbow_flare(limit: float = FLARE_LIMIT) -> Check:
 def _swing(limit: float = 7.0) -> Check:
     def test(d: RepData) -> Issue | None:
         swing = _trunk_swing(d)
-        return _issue("swing", swing - limit, 10.0, f"keep your body still: your torso rocked {swing:.0f}° (keep it under {limit:.0f}°; go lighter if you need the swing)", swing)
+        return _issue("swing", swing - limit, 10.0, f"keep your body still: your torso rocked {_past(swing, limit)}° (keep it under {limit:.0f}°; go lighter if you need the swing)", swing)
 
     return Check("swing", _SIDEISH, f"trunk lean varies less than {limit:.0f}° over the rep",
                  "swinging the torso lends momentum and takes the work off the target muscle", test)  # fmt: skip
@@ -407,7 +416,7 @@ def _elbow_drift(limit: float = 35.0) -> Check:
     def test(d: RepData) -> Issue | None:
         drift = float(np.nanmax(d.angle("shoulder")))
         return _issue("elbow_drift", drift - limit, 15.0,
-                      f"pin your elbows to your sides: your upper arm swung {drift:.0f}° forward (keep it under {limit:.0f}°)", drift)  # fmt: skip
+                      f"pin your elbows to your sides: your upper arm swung {_past(drift, limit)}° forward (keep it under {limit:.0f}°)", drift)  # fmt: skip
 
     return Check("elbow_drift", ("side",), f"upper arm within {limit:.0f}° of the trunk through the curl",
                  "an elbow drifting forward turns the curl into a front raise and unloads the biceps at the top",
@@ -417,7 +426,7 @@ def _elbow_drift(limit: float = 35.0) -> Check:
 def _curl_top(limit: float = 75.0) -> Check:
     def test(d: RepData) -> Issue | None:
         top = float(np.nanmin(d.angle("elbow", side="both")))
-        return _issue("curl_height", top - limit, 20.0, f"curl all the way up: your elbows stopped at {top:.0f}°, aim for {limit:.0f}° or less", top)
+        return _issue("curl_height", top - limit, 20.0, f"curl all the way up: your elbows stopped at {_past(top, limit)}°, aim for {limit:.0f}° or less", top)
 
     return Check("curl_height", _ALL, f"elbows bend to {limit:.0f}° or less at the top",
                  "the biceps shortens fully only near full elbow flexion", test)  # fmt: skip
@@ -435,7 +444,7 @@ def _raise_height(low: float = 75.0) -> Check:
 def _press_bottom(limit: float = 100.0) -> Check:
     def test(d: RepData) -> Issue | None:
         low = float(np.nanmin(d.angle("elbow", side="both")))
-        return _issue("depth", low - limit, 20.0, f"lower the weight to your shoulders: your elbows stopped at {low:.0f}°, aim for 90° ({limit:.0f}° at most)", low)
+        return _issue("depth", low - limit, 20.0, f"lower the weight to your shoulders: your elbows stopped at {_past(low, limit)}°, aim for 90° ({limit:.0f}° at most)", low)
 
     return Check("depth", _ALL, f"elbows bend to {limit:.0f}° or less at the bottom",
                  "starting each press from the shoulders trains the full range", test)  # fmt: skip
@@ -456,7 +465,7 @@ def _pull_up_top() -> Check:
 def _rom() -> Check:
     def test(d: RepData) -> Issue | None:
         share = d.rep.rom / max(d.set_rom, 1e-9)
-        return _issue("rom", 0.65 - share, 0.2, f"use your full range: this rep moved {share:.0%} of the range of your fullest reps (aim for 65% or more)", share * 100)
+        return _issue("rom", 0.65 - share, 0.2, f"use your full range: this rep moved {_past(share, 0.65, '.0%')} of the range of your fullest reps (aim for 65% or more)", share * 100)
 
     return Check("rom", _ALL, "each rep moves at least 65 % of the set's full range (its 90th percentile)",
                  "partial reps train a partial range and make the set look longer than it is", test)  # fmt: skip
@@ -465,16 +474,24 @@ def _rom() -> Check:
 def _tempo(limit: float = 0.8) -> Check:
     def test(d: RepData) -> Issue | None:
         dur = d.rep.duration_s
-        return _issue("tempo", limit - dur, 0.4, f"slow down and control it: this rep took only {dur:.1f} s (take at least {limit:.1f} s)", dur)
+        return _issue("tempo", limit - dur, 0.4, f"slow down and control it: this rep took only {_past(dur, limit, '.1f')} s (take at least {limit:.1f} s)", dur)
 
     return Check("tempo", _ALL, f"a rep lasts at least {limit:.1f} s",
                  "a controlled lowering builds strength and spares the joints; bouncing uses momentum", test)  # fmt: skip
 
 
+# Left and right differing by more than this at a two-sided exercise's turning point is the detector, not the
+# body: one limb lost behind the other or at the frame's edge (a RepCount-A squat read 83-112° between knees
+# whose right knee sat on the frame's edge). No advice is given from it.
+SYMMETRY_IMPLAUSIBLE = 60.0
+
+
 def _symmetry(joint: str, limit: float = 20.0) -> Check:
     def test(d: RepData) -> Issue | None:
         diff = float(abs(d.angle(joint, d.bottom, "left") - d.angle(joint, d.bottom, "right")))
-        return _issue("symmetry", diff - limit, 15.0, f"even out both sides: left and right {joint}s differ by {diff:.0f}° (keep it within {limit:.0f}°)", diff)
+        if diff > SYMMETRY_IMPLAUSIBLE:
+            return None
+        return _issue("symmetry", diff - limit, 15.0, f"even out both sides: left and right {joint}s differ by {_past(diff, limit)}° (keep it within {limit:.0f}°)", diff)
 
     return Check("symmetry", ("front",), f"left and right {joint} within {limit:.0f}° of each other at the turning point",
                  "an uneven rep shifts load to one side; only a front view shows both sides undistorted", test)  # fmt: skip
@@ -570,6 +587,10 @@ def assess_form(seq: PoseSequence, exercise: str | None, reps: RepReport) -> For
         rep_list = [Rep(1 if exercise in HOLDS else 0, float(t[a]), float(t[b]), float(t[(a + b) // 2]), 0.0, "deg", a, b, (a + b) // 2)]
         if exercise not in HOLDS:
             runnable = [c for c in runnable if c.name in POSTURE]
+    if not runnable:  # nothing could be judged: say so, rather than score the set 100
+        why = "no reps counted, and no posture check" if not reps.reps and exercise not in HOLDS else "no check"
+        return FormReport(exercise, view, [], [], skipped, f"form not checked: {why} of a {display_name(exercise)} "
+                          f"applies to a video filmed {_FILMED_FROM[view]}")  # fmt: skip
     set_rom = float(np.percentile([r.rom for r in rep_list], 90)) if rep_list else 0.0
     in_reps = np.zeros(len(seq), bool)
     for rep in rep_list:

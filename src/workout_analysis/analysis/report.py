@@ -20,6 +20,8 @@ from .classify import DecoderConfig, Recognition, recognise
 SCHEMA_VERSION = 1
 # Recognition reads motion: with less than this much time with a pose there is none to read.
 MIN_RECOGNISE_S = 1.0
+# With a person in fewer of the frames than this, the report warns that it rests on part of the video only.
+MIN_POSE_SHARE = 0.5
 # Other exercises decoded for at least this long in all, in segments at least this sure, make a video "several
 # exercises": reps and form are then measured over the main exercise's span only (see counted_part).
 MIN_OTHER_EXERCISE_S = 7.5
@@ -98,11 +100,13 @@ def _reps_lines(reps: Any, form: Any) -> list[str]:
     tempo = np.mean([r.duration_s for r in reps.reps])
     what = "Repetitions" if reps.method == "exercise" else "Repeated movements (counted from the whole pose)"
     lines = [f"{what}: {reps.count}, {tempo:.1f} s each on average."]
+    lines += [f"  note: {note}" for note in reps.notes]
     checked = {r.index: r for r in form.reps} if form is not None else {}
     unit = {"deg": "°", "torso": " torso lengths"}
     for r in reps.reps:
-        line = f"  rep {r.index}: {r.start_s:5.1f} - {r.end_s:5.1f} s, range {r.rom:.{0 if r.rom_unit == 'deg' else 2}f}"
-        line += unit.get(r.rom_unit, "")
+        line = f"  rep {r.index}: {r.start_s:5.1f} - {r.end_s:5.1f} s"
+        if r.rom_unit in unit:  # a principal component's range has no unit a person could read
+            line += f", range {r.rom:.{0 if r.rom_unit == 'deg' else 2}f}{unit[r.rom_unit]}"
         if (f := checked.get(r.index)) is not None:
             line += f", form {f.score}/100" + "".join(f"; {i.message}" for i in f.issues)
         lines.append(line)
@@ -172,6 +176,9 @@ def analyze(
         recognition = recognise(bundle.predict_windows(seq), config, start_s, end_s, bundle.hop / bundle.fps)
         used = {"kind": bundle.kind, "classes": len(bundle.labels)}
     result = Analysis(source, len(seq), with_pose, seq.fps, end_s - start_s, recognition, used)
+    if with_pose < MIN_POSE_SHARE * len(seq):
+        result.warnings.append(f"{source}: a person was found in only {with_pose} of its {len(seq)} frames "
+                               f"({with_pose / len(seq):.0%}): what happens in the others is not seen")  # fmt: skip
     if reps:
         result.reps, result.form = _reps_and_form(seq, recognition)
     return result

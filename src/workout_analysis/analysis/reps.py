@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
-from ..exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE
+from ..exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE, display_name
 from ..features import metric_xyz, normalize, torso_size, undo_aspect
 from ..sequence import PoseSequence
 from .signals import (
@@ -503,8 +503,9 @@ def _refereed(seq: PoseSequence, report: RepReport, model: RepModel | None = Non
     if abs(fallback.count - learned) >= abs(report.count - learned):
         return report
     fallback.exercise = report.exercise
-    fallback.notes.append(f"counted from the whole pose: the learned counter ({learned}) is closer to its "
-                          f"{fallback.count} than to the {report.count} of the {report.exercise}'s own signals")  # fmt: skip
+    fallback.notes.append(f"counted from the movement of the whole body ({fallback.count}) rather than the "
+                          f"{display_name(report.exercise)}'s own measures ({report.count}): a learned counter, which "
+                          f"counted {learned}, agrees better with it")  # fmt: skip
     return fallback
 
 
