@@ -48,6 +48,8 @@ def test_page_and_exercise_list(server):
     status, body, _ = request(server, "/api/exercises")
     assert status == 200 and "squat" in json.loads(body)["exercises"] and json.loads(body)["max_upload_mb"] == 2
     assert request(server, "/nowhere")[0] == 404
+    status, body, _ = request(server, "/api/analyze")
+    assert status == 405 and "POST" in json.loads(body)["error"]
 
 
 def test_upload_a_synthetic_set(server, tmp_path):
@@ -60,6 +62,19 @@ def test_upload_a_synthetic_set(server, tmp_path):
     assert abs(out["reps"]["count"] - truth.reps) <= 1
     assert out["plot"].startswith("data:image/png;base64,")
     assert base64.b64decode(out["plot"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_file_of_several_sequences_is_analysed_one_at_a_time(server, tmp_path):
+    import numpy as np
+
+    sets = {f"seed{k}": generate("jumping_jack", seed=k, reps=5)[0].landmarks for k in (1, 2)}
+    np.savez(tmp_path / "two.npz", **sets)
+    body = (tmp_path / "two.npz").read_bytes()
+    status, answer, _ = request(server, "/api/analyze?name=two.npz&exercise=jumping_jack", body)
+    assert status == 400 and "video_id=" in json.loads(answer)["error"]
+    status, answer, _ = request(server, "/api/analyze?name=two.npz&exercise=jumping_jack&video_id=seed2", body)
+    out = json.loads(answer)
+    assert status == 200 and out["input"] == "two.npz (video seed2)" and out["reps"]["count"] >= 4
 
 
 def test_upload_a_real_video_with_the_exercise_named(server):

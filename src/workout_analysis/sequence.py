@@ -288,9 +288,13 @@ def _load_npz(path: Path, fps: float | None, key: str | None = None) -> PoseSequ
                 meta,
             )
         if len(data.files) != 1:
-            raise WorkoutError(f"{path}: holds {len(data.files)} sequences ({_some(data.files)}); choose one with "
-                               "--video-id, or analyse them all as a batch")  # fmt: skip
+            raise WorkoutError(f"{path}: holds {len(data.files)} sequences ({_some(data.files)}); {_CHOOSE_ONE}")
         return from_flat(data[data.files[0]], fps or DEFAULT_FPS)
+
+
+# load_sequence serves the command line (analyze takes such a file as a batch; render needs one), the web API
+# and Python: the advice names each one's way of choosing.
+_CHOOSE_ONE = "choose one by its id (--video-id; video_id= in the web API; load_sequence(..., video_id=))"
 
 
 def _some(names: list[str], shown: int = 3) -> str:
@@ -323,6 +327,5 @@ def _load_table(path: Path, video_id: str | None) -> PoseSequence:
     sequences = sequences_from_table(table)
     if len(sequences) != 1:
         ids = _some([s.meta["video_id"] for s in sequences])
-        raise WorkoutError(f"{path}: holds {len(sequences)} videos ({ids}); choose one with --video-id, "
-                           "or analyse them all as a batch")  # fmt: skip
+        raise WorkoutError(f"{path}: holds {len(sequences)} videos ({ids}); {_CHOOSE_ONE}")
     return sequences[0]

@@ -2,7 +2,8 @@
 
     GET  /                  the page (static/index.html: plain HTML and JavaScript, nothing fetched from outside)
     GET  /api/exercises     the exercises a user may name instead of recognition, and the upload limit
-    POST /api/analyze?name=clip.mp4[&exercise=squat]   body: the file itself
+    POST /api/analyze?name=clip.mp4[&exercise=squat][&video_id=ID]   body: the file itself (video_id: which
+         sequence of a file holding several, an extract table or an .npz of several arrays)
          -> 200 the JSON of ``workout analyze --json`` plus "plot" (a PNG data URL of the rep timeline)
          -> 400 {"error": "..."} for a file or option at fault, 411 no Content-Length, 413 too large,
             422 no person found, 500 a fault of this program (its traceback goes to the server's stderr)
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlparse
 
-from ..batch import INPUT_SUFFIXES, AnalyzeOptions, analyze_file
+from ..batch import INPUT_SUFFIXES, AnalyzeOptions, Item, analyze_file
 from ..errors import NoPersonError, WorkoutError
 from ..exercises import ALL_EXERCISES
 
@@ -45,6 +46,8 @@ class AnalyzeHandler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, PAGE.read_bytes(), "text/html; charset=utf-8")
         elif path == "/api/exercises":
             self._json(HTTPStatus.OK, {"exercises": list(ALL_EXERCISES), "max_upload_mb": self.server.max_upload_mb})
+        elif path == "/api/analyze":
+            self._json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": f"{path}: POST the file to it"}, {"Allow": "POST"})
         else:
             self._json(HTTPStatus.NOT_FOUND, {"error": f"{path}: no such page"})
 
@@ -70,7 +73,7 @@ class AnalyzeHandler(BaseHTTPRequestHandler):
                        f"{self.server.max_upload_mb:g} MB limit (workout serve --max-upload-mb)"})  # fmt: skip
             return
         try:
-            result = self.server.analyze(name, self.rfile, size, query.get("exercise") or None)
+            result = self.server.analyze(name, self.rfile, size, query.get("exercise") or None, query.get("video_id") or None)
         except NoPersonError as exc:
             self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": str(exc)})
         except WorkoutError as exc:
@@ -86,11 +89,13 @@ class AnalyzeHandler(BaseHTTPRequestHandler):
         else:
             self._json(HTTPStatus.OK, result)
 
-    def _json(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
-        self._send(status, json.dumps(payload).encode(), "application/json")
+    def _json(self, status: HTTPStatus, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json", headers)
 
-    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
@@ -126,9 +131,10 @@ class WorkoutServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}/"
 
-    def analyze(self, name: str, source: BinaryIO, size: int, exercise: str | None) -> dict[str, Any]:
-        """The analysis of the ``size`` bytes read from ``source``, a file the user calls ``name``, as JSON
-        with its rep timeline as a PNG data URL."""
+    def analyze(self, name: str, source: BinaryIO, size: int, exercise: str | None,
+                video_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """The analysis of the ``size`` bytes read from ``source``, a file the user calls ``name`` (its sequence
+        ``video_id`` when it holds several), as JSON with its rep timeline as a PNG data URL."""
         suffix = Path(name).suffix.lower()
         if suffix not in INPUT_SUFFIXES:
             raise WorkoutError(f"{name}: not a video or landmark file (use {' '.join(INPUT_SUFFIXES)})")
@@ -138,7 +144,7 @@ class WorkoutServer(ThreadingHTTPServer):
             from ..analysis.report import check_exercise
 
             exercise = check_exercise(exercise)  # before the upload is read: a typo costs no 500 MB transfer
-        options = AnalyzeOptions(exercise=exercise)
+        options = AnalyzeOptions(exercise=exercise, video_id=video_id)
         with tempfile.TemporaryDirectory(prefix="workout-upload-") as folder:
             path = Path(folder) / f"upload{suffix}"
             _receive(source, size, path, name)  # before taking the lock: uploads arrive while another is analysed
@@ -147,7 +153,7 @@ class WorkoutServer(ThreadingHTTPServer):
                     result = analyze_file(path, options, None if exercise else self.bundle)
                 except WorkoutError as exc:  # name the file as the user knows it, not its temporary copy
                     raise type(exc)(str(exc).replace(str(path), name)) from None
-                result.input = name
+                result.input = str(Item(Path(name), video_id))
                 out = result.to_dict()
                 out["plot"] = None
                 if result.reps is not None and result.reps.reps:
