@@ -134,6 +134,19 @@ def test_knees_too_far_apart_for_a_body_give_no_symmetry_advice():
     assert any(i.check == "symmetry" for r in form.reps for i in r.issues)
 
 
+def test_summary_reads_as_plain_words():
+    seq, _ = generate("plank", seed=2, faults=("hips_sagging",))
+    form = assess_form(seq, "plank", count_reps(seq, "plank"))
+    assert form.summary.startswith("the hold needs work: brace your core") and "reps" not in form.summary
+    from workout_analysis.analysis.form import Issue, RepForm, _summary
+
+    short = Issue("rom", "minor", "use your full range: this rep moved 50% of the range of your fullest reps")
+    reps = [RepForm(1, 88, [short]), RepForm(2, 100), RepForm(3, 100)]
+    assert _summary("squat", reps, {}) == f"1 of 3 reps needs work; most often, range of motion (rep 1): {short.message}"
+    assert _summary("squat", reps[:1], {}) == f"the rep needs work: {short.message}"
+    assert _summary("squat", reps[1:], {}) == "good form on both reps"
+
+
 def test_unknown_exercise_and_json():
     seq, _ = generate("jumping_jack", seed=1, reps=4)
     form = assess_form(seq, "jumping_jack", count_reps(seq, "jumping_jack"))

@@ -542,23 +542,39 @@ def _score(issues: list[Issue]) -> int:
     return max(0, 100 - sum(PENALTY[i.severity] for i in issues))
 
 
+# How a check is named to a person, where its key does not say it plainly.
+_CHECK_LABELS = {"rom": "range of motion", "knee_valgus": "knees caving in", "knees": "bent knees",
+                 "head": "head position", "chin_over_bar": "chin over the bar"}  # fmt: skip
+
+
+def check_label(check: str) -> str:
+    """A check's name as the report prints it ("rom" -> "range of motion")."""
+    return _CHECK_LABELS.get(check, check.replace("_", " "))
+
+
 def _summary(exercise: str, reps: list[RepForm], skipped: dict[str, str]) -> str:
     if not reps:
         return f"no {display_name(exercise)} reps to check"
     if reps[0].index == 0:
         issues = reps[0].issues
         return "no reps counted; posture over the whole clip: " + ("; ".join(i.message for i in issues) if issues else "good")
+    if exercise in HOLDS:  # one hold, checked as one stretch: no reps to speak of
+        return "the hold needs work: " + "; ".join(i.message for i in reps[0].issues) if reps[0].issues else "good form"
     flagged = [r for r in reps if r.issues]
     if not flagged:
-        return f"good form on all {len(reps)} reps" if len(reps) > 1 else "good form"
+        return {1: "good form", 2: "good form on both reps"}.get(len(reps), f"good form on all {len(reps)} reps")
     counts: dict[str, list[int]] = {}
     for r in flagged:
         for i in r.issues:
             counts.setdefault(i.check, []).append(r.index)
     worst = max(counts.items(), key=lambda kv: len(kv[1]))
     example = next(i.message for r in flagged for i in r.issues if i.check == worst[0])
-    where = "every rep" if len(worst[1]) == len(reps) else f"reps {', '.join(map(str, sorted(set(worst[1]))))}"
-    return f"{len(flagged)} of {len(reps)} reps need work; most often, {worst[0].replace('_', ' ')} ({where}): {example}"
+    if len(reps) == 1:
+        return f"the rep needs work: {example}"
+    indexes = sorted(set(worst[1]))
+    where = "every rep" if len(indexes) == len(reps) else f"rep{'s' if len(indexes) > 1 else ''} {', '.join(map(str, indexes))}"
+    need = f"{len(flagged)} of {len(reps)} reps need" if len(flagged) > 1 else f"1 of {len(reps)} reps needs"
+    return f"{need} work; most often, {check_label(worst[0])} ({where}): {example}"
 
 
 def assess_form(seq: PoseSequence, exercise: str | None, reps: RepReport) -> FormReport:

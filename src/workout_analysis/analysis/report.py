@@ -116,11 +116,13 @@ def _reps_lines(reps: Any, form: Any) -> list[str]:
 def _form_lines(form: Any) -> list[str]:
     if form is None:
         return []
+    from .form import check_label
+
     score = "" if form.score is None else f" {form.score}/100"
     advice_only = form.faulty is False and any(r.issues for r in form.reps)
     verdict = " Faults to fix." if form.faulty else " No faults in how you hold yourself; the tips are about range or tempo." if advice_only else ""
     lines = [f"Form{score} ({form.view} view): {form.summary}.{verdict}"]
-    lines += [f"  not checked, {check.replace('_', ' ')}: {why}" for check, why in form.skipped.items()]
+    lines += [f"  not checked, {check_label(check)}: {why}" for check, why in form.skipped.items()]
     return lines
 
 
