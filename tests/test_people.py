@@ -92,7 +92,7 @@ def test_analyze_people_json_and_its_errors(joined, tmp_path):
     proc = workout(joined["joined"], "--people", "2", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert [p["person"] for p in out["people"]] == [1, 2]
+    assert out["schema_version"] == 1 and [p["person"] for p in out["people"]] == [1, 2]
     assert [p["input"] for p in out["people"]] == [f"{joined['joined']} (person {k})" for k in (1, 2)]
     assert all(p["frames_with_pose"] > 0.95 * FRAMES and p["reps"] is not None for p in out["people"])
     npz = tmp_path / "one.npz"

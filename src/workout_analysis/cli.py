@@ -273,7 +273,9 @@ def _run_people(args: argparse.Namespace, options: AnalyzeOptions) -> int:
         print(f"workout: warning: {warning}", file=sys.stderr)
     if args.json:
         people = [{"person": k, **r.to_dict()} for k, r in enumerate(results, start=1)]
-        print(json.dumps({"input": str(path), "people": people}, indent=2))
+        from .analysis.report import SCHEMA_VERSION
+
+        print(json.dumps({"schema_version": SCHEMA_VERSION, "input": str(path), "people": people}, indent=2))
     else:
         print("\n\n".join(f"Person {k} of {len(results)}, in view in {r.frames_with_pose} of {r.frames} frames\n"
                            f"{r.to_text()}" for k, r in enumerate(results, start=1)))  # fmt: skip
