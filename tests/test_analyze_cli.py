@@ -186,6 +186,7 @@ def test_python_api_matches_the_cli(pushup_npy):
     result = analyze(seq, exercise="push_up")
     proc = workout(pushup_npy, "--exercise", "push_up", "--json")
     assert json.loads(proc.stdout)["reps"] == result.to_dict()["reps"]
+    assert result.input == json.loads(proc.stdout)["input"] == str(pushup_npy)  # a video extracted in Python: its path
 
 
 def test_unrecognised_movement_is_counted_by_the_fallback(pushup_npy):

@@ -191,7 +191,7 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=float, help="frame rate of a landmark file that does not record it (default 30)")
     p.add_argument("--video-id", metavar="ID", help="which sequence of a file holding several (an extract "
                    "table, an .npz of several arrays) to analyse alone (one input only)")  # fmt: skip
-    p.add_argument("--min-confidence", type=float, help="below this probability a window is 'no exercise' "
+    p.add_argument("--min-confidence", type=float, metavar="P", help="below this probability a window is 'no exercise' "
                    "(default: the one chosen on validation data, see docs/analyze.md)")  # fmt: skip
     p.add_argument("--people", type=int, default=1, metavar="N", help="a video with several people: follow up "
                    "to N at once and analyse each on their own (default 1: the most prominent person)")  # fmt: skip
@@ -265,7 +265,7 @@ def _run_people(args: argparse.Namespace, options: AnalyzeOptions) -> int:
     if args.plot:
         raise WorkoutError("--plot draws one person's reps; use it without --people")
     if args.pose_cache:
-        raise WorkoutError("--pose-cache keeps one person's poses; --people finds everyone anew, use it without")
+        raise WorkoutError("--pose-cache keeps one person's poses, and --people finds everyone anew: use one or the other")
     path = Path(args.inputs[0])
     with _pose_progress(path, args.stride, "finding the people") as bar:
         results = analyze_people(path, args.people, options, progress=bar.update)
@@ -384,6 +384,8 @@ def _write_batch_output(output: Path, outcomes: list[Outcome]) -> None:
 
 
 def add_synth(sub: argparse._SubParsersAction) -> None:
+    from .synth.generate import FAULTS  # numpy only: cheap enough for every command's start
+
     p = sub.add_parser(
         "synth",
         help="synthetic exercise landmark sequences with ground truth",
@@ -397,7 +399,8 @@ def add_synth(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="first random seed (default 0); sequence k uses seed+k")
     p.add_argument("--count", type=int, default=1, help="sequences per exercise (default 1)")
     p.add_argument("--view", help="camera: front, side, 45, back, high or low (default: usual for the exercise)")
-    p.add_argument("--fault", action="append", default=[], help="inject a form fault (repeatable); see docs/synth.md")
+    p.add_argument("--fault", action="append", default=[], help=f"inject a form fault (repeatable): {', '.join(FAULTS)}; "
+                   "which exercises each applies to: docs/synth.md")  # fmt: skip
     p.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
     p.add_argument("--noise", type=float, default=1.0, help="detector noise scale, 0 = clean (default 1)")
     p.set_defaults(func=run_synth)
@@ -450,12 +453,13 @@ def add_render(sub: argparse._SubParsersAction) -> None:
         description="Draw any landmark file (.npz, .npy, .csv, .parquet) as a skeleton animation, with its "
         "ground truth (synthetic sequences) or your --text written on it, on a dark canvas or on --video's frames.",
     )
-    p.add_argument("input", help="landmark file")
+    p.add_argument("input", metavar="INPUT", help="landmark file (as workout analyze takes them)")
     p.add_argument("-o", "--output", required=True, help="video to write (.mp4, .mov or .avi)")
     p.add_argument("--side-by-side", metavar="OTHER", help="a second landmark file drawn beside the first")
     p.add_argument("--video", metavar="CLIP", help="draw onto this video's frames (the clip the landmarks came from)")
     p.add_argument("--text", action="append", help="a line of text to write on every frame (repeatable)")
-    p.add_argument("--video-id", help="which video of a multi-video .parquet table")
+    p.add_argument("--video-id", metavar="ID", help="which sequence of a file holding several (an extract table, "
+                   "an .npz of several arrays)")  # fmt: skip
     p.add_argument("--fps", type=float, help="frame rate for formats that do not record it (default 30)")
     p.add_argument("--size", type=int, default=640, help="long side of each panel in pixels (default 640)")
     p.set_defaults(func=run_render)

@@ -154,11 +154,12 @@ def analyze(
     """Recognise the exercise of ``seq`` with ``model`` (a ModelBundle, a bundle directory, or None for
     the embedded default) unless ``exercise`` names it, then count its repetitions and check its form.
 
-    ``name`` is how reports and errors call the input (default: the sequence's file path). Raises
-    NoPersonError when no frame holds a pose, WorkoutError when less than :data:`MIN_RECOGNISE_S`
-    holds one and the exercise is not given (both before any model is loaded).
+    ``name`` is how reports and errors call the input (default: the sequence's file path, video id or source
+    video). Raises NoPersonError when no frame holds a pose, WorkoutError when less than
+    :data:`MIN_RECOGNISE_S` holds one and the exercise is not given (both before any model is loaded).
     """
-    source = name or str(seq.meta.get("path") or seq.meta.get("video_id") or "sequence")
+    meta = seq.meta  # a file read, a table's video, a video extracted in Python
+    source = name or str(meta.get("path") or meta.get("video_id") or meta.get("source") or "sequence")
     with_pose = int(seq.has_pose.sum())
     if with_pose == 0:
         raise NoPersonError(f"{source}: no person found in any of its {len(seq)} frames")
