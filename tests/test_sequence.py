@@ -96,6 +96,20 @@ def test_damaged_npz_is_one_line_error_and_a_batch_goes_on(tmp_path):
     assert items == [("corrupt.npz", "a"), ("corrupt.npz", "b"), ("good.npz", "a"), ("good.npz", "b"), ("truncated.npz", None)]
 
 
+def test_original_training_csv_of_several_exercises_is_not_taken_for_one_sequence(tmp_path):
+    import pandas as pd
+
+    from workout_analysis.sequence import ORIGINAL_CSV_COLUMNS
+
+    frames = pd.DataFrame(np.random.default_rng(0).random((6, 99)), columns=list(ORIGINAL_CSV_COLUMNS))
+    frames["label"] = ["squat"] * 3 + ["push_up"] * 3
+    frames.to_csv(tmp_path / "pose_landmarks_dataset.csv", index=False)
+    with pytest.raises(WorkoutError, match="holds frames of 2 exercises .squat, push_up. and no video boundaries"):
+        load_sequence(tmp_path / "pose_landmarks_dataset.csv")
+    frames.assign(label="squat").to_csv(tmp_path / "one.csv", index=False)
+    assert len(load_sequence(tmp_path / "one.csv")) == 6
+
+
 def test_csv_of_other_columns_names_the_columns_it_expects(tmp_path):
     path = tmp_path / "summary.csv"
     path.write_text("input,exercise,reps\nclip.mp4,squat,5\n")

@@ -247,7 +247,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     elif args.plot:
         from .analysis.plot import plot_timeline
 
-        plot_timeline(result.reps, args.plot, result.form, title=f"{path.name}: {result.recognition.describe()}")
+        title = f"{Path(result.input).name}: {result.recognition.describe()}"  # with the video id of a multi-video file
+        plot_timeline(result.reps, args.plot, result.form, title=title)
     for warning in result.warnings:
         print(f"workout: warning: {warning}", file=sys.stderr)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.to_text())

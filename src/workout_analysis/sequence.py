@@ -305,6 +305,11 @@ def _load_csv(path: Path, fps: float) -> PoseSequence:
     import pandas as pd
 
     frame = pd.read_csv(path)
+    labels = frame["label"].dropna().unique().tolist() if "label" in frame.columns else []
+    if len(labels) > 1:  # the original design's training CSV: frames of many videos, with no boundaries between
+        raise WorkoutError(f"{path}: holds frames of {len(labels)} exercises ({_some([str(x) for x in labels])}) and "
+                           "no video boundaries, so it is not one sequence; analyse the videos, or the .parquet "
+                           "table `workout extract` writes beside it, which keeps each video apart")  # fmt: skip
     if all(c in frame.columns for c in ORIGINAL_CSV_COLUMNS):
         values = frame[list(ORIGINAL_CSV_COLUMNS)]
     else:

@@ -82,8 +82,9 @@ class Analysis:
         if len(rec.segments) > 1:
             lines.append("Segments:")
             for s in rec.segments:
-                sure = "" if s.confidence is None else f"  ({s.confidence:.0%})"
-                name = "no exercise" if s.exercise == NO_EXERCISE else display_name(s.exercise)
+                rest = s.exercise == NO_EXERCISE  # its confidence is of "no exercise", which reads as nonsense
+                sure = "" if s.confidence is None or rest else f"  ({s.confidence:.0%})"
+                name = "no exercise recognised" if rest else display_name(s.exercise)
                 lines.append(f"  {s.start_s:6.1f} - {s.end_s:6.1f} s  {name}{sure}")
         lines.extend(_reps_lines(self.reps, self.form))
         lines.extend(_form_lines(self.form))
