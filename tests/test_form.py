@@ -111,6 +111,7 @@ def test_a_value_just_past_its_limit_is_not_shown_equal_to_it():
     from workout_analysis.analysis.form import _past
 
     assert _past(6.4, 6.0) == "6.4" and _past(12.2, 6.0) == "12"
+    assert _past(6.04, 6.0) == "6.04" and _past(5.96, 6.0) == "5.96"  # one more decimal would still read 6.0
     assert _past(0.647, 0.65, ".0%") == "64.7%" and _past(0.5, 0.65, ".0%") == "50%"
     assert _past(0.79, 0.8, ".1f") == "0.79"
 

@@ -140,11 +140,13 @@ def _issue(check: str, excess: float, tolerance: float, message: str, value: flo
 
 
 def _past(value: float, limit: float, spec: str = ".0f") -> str:
-    """``value`` formatted as ``spec``, with one more decimal where rounding would show it equal to the ``limit``
-    it is past ("piked 6.4° above it (keep it under 6°)", not "6° ... under 6°")."""
-    text = format(value, spec)
-    if text == format(limit, spec):
-        text = format(value, f".{int(spec[1:-1]) + 1}{spec[-1]}")
+    """``value`` formatted as ``spec``, with more decimals (up to 3 more) where rounding would show it equal to the
+    ``limit`` it is past ("piked 6.4° above it (keep it under 6°)", not "6° ... under 6°"; 6.04 reads 6.04, not 6.0)."""
+    digits, kind = int(spec[1:-1]), spec[-1]
+    for extra in range(4):
+        text = format(value, f".{digits + extra}{kind}")
+        if text != format(limit, f".{digits + extra}{kind}"):
+            break
     return text
 
 
