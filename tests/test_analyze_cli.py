@@ -96,6 +96,14 @@ def test_parquet_table_is_a_batch_of_its_videos_or_one_by_id(pushup_npy, tmp_pat
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["input"] == f"{table} (video push_up/b)" and out["frames"] == len(landmarks)
+    import matplotlib
+
+    from workout_analysis.cli import main
+
+    svg = tmp_path / "b.svg"
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # the plot's text as text, to read its title back
+        assert main(["analyze", str(table), "--video-id", "push_up/b", "--exercise", "push_up", "--plot", str(svg)]) == 0
+    assert "landmarks.parquet (video push_up/b): " in svg.read_text()  # the id holds a '/': not cut at it
 
 
 def test_given_exercise_skips_recognition(pushup_npy):

@@ -246,8 +246,10 @@ def run_analyze(args: argparse.Namespace) -> int:
         print(f"workout: warning: {args.plot} not drawn: no exercise recognised, so no reps to plot", file=sys.stderr)
     elif args.plot:
         from .analysis.plot import plot_timeline
+        from .batch import Item
 
-        title = f"{Path(result.input).name}: {result.recognition.describe()}"  # with the video id of a multi-video file
+        # the file's name, with the video id of a multi-video file (which holds a '/': not a path's name)
+        title = f"{Item(Path(path.name), args.video_id)}: {result.recognition.describe()}"
         plot_timeline(result.reps, args.plot, result.form, title=title)
     for warning in result.warnings:
         print(f"workout: warning: {warning}", file=sys.stderr)
