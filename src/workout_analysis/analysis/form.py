@@ -140,8 +140,9 @@ def _issue(check: str, excess: float, tolerance: float, message: str, value: flo
 
 
 def _past(value: float, limit: float, spec: str = ".0f") -> str:
-    """``value`` formatted as ``spec``, with more decimals (up to 3 more) where rounding would show it equal to the
-    ``limit`` it is past ("piked 6.4° above it (keep it under 6°)", not "6° ... under 6°"; 6.04 reads 6.04, not 6.0)."""
+    """``value`` formatted as ``spec``, with more decimals (up to 3 more) where rounding would show it equal
+    to the ``limit`` it is past ("piked 6.4° above it (keep it under 6°)", not "6° ... under 6°"; 6.04 is
+    printed 6.04, not 6.0)."""
     digits, kind = int(spec[1:-1]), spec[-1]
     for extra in range(4):
         text = format(value, f".{digits + extra}{kind}")
