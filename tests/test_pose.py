@@ -61,6 +61,41 @@ def test_stride_keeps_every_nth_frame_with_source_times(squat) -> None:
     assert np.nanmax(np.abs(seq.xyz[:, :, :2] - squat.xyz[::4, :, :2])) < 0.05
 
 
+def _phone_style_copy(clip: Path, out: Path) -> None:
+    """``clip`` as a phone stores a portrait video: each frame turned a quarter counter-clockwise, with the
+    track's display matrix saying "turn it back a quarter clockwise" (what ffprobe reports as rotation -90)."""
+    import struct
+
+    import cv2
+
+    source = cv2.VideoCapture(str(clip))
+    frames = []
+    while (read := source.read())[0]:
+        frames.append(np.ascontiguousarray(np.rot90(read[1], 1)))
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), source.get(cv2.CAP_PROP_FPS), (width, height))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    data = bytearray(out.read_bytes())
+    tkhd = data.find(b"tkhd")
+    assert data[tkhd + 4] == 0  # version 0: the matrix sits 40 bytes after the version and flags
+    struct.pack_into(">9i", data, tkhd + 4 + 40, 0, 1 << 16, 0, -(1 << 16), 0, 0, 0, 0, 1 << 30)
+    out.write_bytes(bytes(data))
+
+
+def test_a_phone_clip_stored_on_its_side_is_turned_upright(tmp_path: Path) -> None:
+    clip = shared_path("videos", "squat", "spotter__squat-james-smith.mp4")  # 360x640 portrait, 82 frames
+    phone = tmp_path / "portrait.mp4"
+    _phone_style_copy(clip, phone)
+    seq, original = extract_sequence(phone), extract_sequence(clip)
+    assert (seq.meta["width"], seq.meta["height"]) == (360, 640) and seq.has_pose.mean() > 0.9
+    y = np.nanmedian(seq.landmarks[seq.has_pose][..., 1], axis=0)  # upright, as in the clip itself
+    assert y[LANDMARK_INDEX["nose"]] < y[LANDMARK_INDEX["left_hip"]] < y[LANDMARK_INDEX["left_ankle"]]
+    both = seq.has_pose & original.has_pose
+    assert np.nanmedian(np.abs(seq.xyz[both, :, :2] - original.xyz[both, :, :2])) < 0.02
+
+
 def test_no_person_gives_nan_frames(tmp_path: Path) -> None:
     seq = extract_sequence(write_test_video(tmp_path / "empty_room.mp4", 8))
     assert len(seq) == 8 and not seq.has_pose.any()

@@ -34,8 +34,9 @@ from .video import VIDEO_SUFFIXES, header_frame_count
 if TYPE_CHECKING:
     from tqdm import tqdm
 
-# Bump when what a cache entry holds changes, so old entries are not reused.
-CACHE_FORMAT = 1
+# Bump when what a cache entry holds changes, so old entries are not reused. 2: videos with a rotation tag
+# (phones) are read upright.
+CACHE_FORMAT = 2
 CSV_NAME = "pose_landmarks_dataset.csv"
 SOURCE_COLUMNS = ("source_repo", "source")  # accepted names of the source column in a sources TSV
 

@@ -75,6 +75,9 @@ class VideoReader:
                 cv2.setLogLevel(level)
         else:
             self._cap = cv2.VideoCapture(str(source) if self.url else str(self.path))
+            # A phone stores a portrait clip as landscape frames plus a "rotate 90" tag; this OpenCV build does
+            # not apply the tag unless asked, and MediaPipe would then see the person lying on their side.
+            self._cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
         if not self._cap.isOpened():
             self._cap.release()
             problem = "is not a readable video (unknown format, truncated or corrupt)"
