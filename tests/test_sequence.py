@@ -115,6 +115,11 @@ def test_csv_of_other_columns_names_the_columns_it_expects(tmp_path):
     path.write_text("input,exercise,reps\nclip.mp4,squat,5\n")
     with pytest.raises(WorkoutError, match=r"summary\.csv: not a landmark CSV: expected .* x0, y0, \.\.\., z32 .* found 3: input, exercise, reps"):
         load_sequence(path)
+    import pandas as pd
+
+    rows = np.random.default_rng(0).random((5, 104))  # RepCount-A's layout, as a CSV: still read
+    pd.DataFrame(rows, columns=[f"c{k}" for k in range(104)]).to_csv(tmp_path / "repcount.csv", index=False)
+    assert len(load_sequence(tmp_path / "repcount.csv")) == 5
 
 
 def test_atomic_write_gives_ordinary_permissions_and_leaves_nothing_on_failure(tmp_path):

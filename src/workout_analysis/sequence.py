@@ -314,7 +314,7 @@ def _load_csv(path: Path, fps: float) -> PoseSequence:
         values = frame[list(ORIGINAL_CSV_COLUMNS)]
     else:
         values = frame.drop(columns=[c for c in ("label", "exercise", "video_id") if c in frame.columns])
-        if values.shape[1] not in (99, 132):
+        if values.shape[1] not in (99, 104, 132):  # the widths from_flat reads (104: RepCount-A's layout)
             raise WorkoutError(f"{path}: not a landmark CSV: expected the original design's 99 columns "
                                f"{ORIGINAL_CSV_COLUMNS[0]}, {ORIGINAL_CSV_COLUMNS[1]}, ..., {ORIGINAL_CSV_COLUMNS[-1]} "
                                f"(and a label), found {frame.shape[1]}: {_some([str(c) for c in frame.columns])}")  # fmt: skip
