@@ -35,6 +35,9 @@ test: $(STAMP)
 	@# Chromium runs the web page's browser test (best effort, as espeak-ng above; else that test skips)
 	command -v chromium >/dev/null 2>&1 || $(call APT_INSTALL,chromium) || \
 	  echo "note: chromium not installed; the browser test of 'workout serve' will skip"
+	@# ffmpeg makes the phone and web codecs (HEVC, VP9, AV1) that OpenCV cannot write, for the video tests
+	command -v ffmpeg >/dev/null 2>&1 || $(call APT_INSTALL,ffmpeg) || \
+	  echo "note: ffmpeg not installed; the tests of phone and web codecs will skip"
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -149,3 +149,31 @@ CONTAINERS = [(".mkv", "MJPG"), (".mov", "mp4v"), (".avi", "XVID"), (".webm", "V
 def test_common_containers_are_read_whole(tmp_path: Path, suffix: str, fourcc: str) -> None:
     with VideoReader(write_test_video(tmp_path / f"clip{suffix}", 12, fourcc=fourcc)) as reader:
         assert len(list(reader)) == 12 and reader.fps == 25.0 and not reader.truncated
+
+
+def _ffmpeg_with(encoder: str) -> bool:
+    if shutil.which("ffmpeg") is None:
+        return False
+    listed = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True, text=True).stdout
+    return f" {encoder} " in listed
+
+
+# What phones and the web hand people: iPhone HEVC in .mov, VP9 .webm, AV1 (newer phones, video sites). OpenCV
+# writes none of these, so the system's ffmpeg makes them (`make test` installs it where it can).
+PHONE_CODECS = [("iphone.mov", ["-c:v", "libx265", "-tag:v", "hvc1", "-x265-params", "log-level=error"], "libx265"),
+                ("web.webm", ["-c:v", "libvpx-vp9"], "libvpx-vp9"),
+                ("new_phone.mp4", ["-c:v", "libaom-av1", "-cpu-used", "8"], "libaom-av1")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "codec", "encoder"), PHONE_CODECS)
+def test_phone_and_web_codecs_are_read_or_named(tmp_path: Path, name: str, codec: list[str], encoder: str) -> None:
+    if not _ffmpeg_with(encoder):
+        pytest.skip(f"ffmpeg with {encoder} is not installed (apt install ffmpeg)")
+    out = tmp_path / name
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(shared_path(*REAL_CLIP)), *codec, str(out)], check=True)
+    if encoder == "libaom-av1":  # OpenCV's FFmpeg has no AV1 decoder: the user learns what to do about it
+        with pytest.raises(WorkoutError, match=r"new_phone\.mp4: is AV1 video, .* re-encode it to H\.264"):
+            VideoReader(out)
+        return
+    with VideoReader(out) as reader:
+        assert len(list(reader)) == 26 and (reader.width, reader.height) == (500, 500) and not reader.truncated

@@ -84,7 +84,11 @@ class VideoReader:
             raise WorkoutError(f"{self.name}: {'cannot be opened' if self.camera or self.url else problem}")
         ok, first = self._cap.read()
         if not ok or first is None:
+            codec = int(self._cap.get(cv2.CAP_PROP_FOURCC) or 0).to_bytes(4, "little").decode("latin-1").lower()
             self._cap.release()
+            if codec == "av01":  # opens (the container is fine) but OpenCV's FFmpeg has no AV1 decoder
+                raise WorkoutError(f"{self.name}: is AV1 video, which OpenCV cannot decode; re-encode it to H.264 "
+                                   "(for example: ffmpeg -i IN -c:v libx264 OUT.mp4)")  # fmt: skip
             raise WorkoutError(f"{self.name}: has no decodable frame (empty, truncated or corrupt video)")
         self._first: np.ndarray | None = first
         self.height, self.width = first.shape[:2]
