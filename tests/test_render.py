@@ -55,7 +55,7 @@ def test_cli_render(tmp_path, capsys):
     assert not (tmp_path / "l.gif").exists()
 
 
-def test_cli_render_onto_the_source_video(tmp_path):
+def test_cli_render_onto_the_source_video(tmp_path, capsys):
     seq, _ = generate("squat", seed=4, reps=1)
     seq = seq.slice(0, 30)
     seq.save(tmp_path / "s.npz")
@@ -68,4 +68,7 @@ def test_cli_render_onto_the_source_video(tmp_path):
     ok, frame = cap.read()
     cap.release()
     assert ok and frame.mean() > 150  # drawn over the white clip, not a dark canvas
-    assert _frame_count(out) == 30
+    assert _frame_count(out) == 30 and "warning" not in capsys.readouterr().err
+    write_video((white for _ in range(20)), clip, 30.0)  # another clip, shorter than the landmarks
+    assert main(["render", str(tmp_path / "s.npz"), "--video", str(clip), "-o", str(out), "--size", "320"]) == 0
+    assert f"warning: {clip} has 20 frames for the 30 of" in capsys.readouterr().err

@@ -480,6 +480,9 @@ def run_render(args: argparse.Namespace) -> int:
         from .video import VideoReader
 
         reader = VideoReader(args.video, stride=int(seq.meta.get("stride", 1)))
+        if reader.expected_frames and abs(reader.expected_frames - len(seq)) > max(2, 0.05 * len(seq)):
+            print(f"workout: warning: {args.video} has {reader.expected_frames} frames for the {len(seq)} of "
+                  f"{args.input}: is it the clip the landmarks came from?", file=sys.stderr)  # fmt: skip
         seq.meta.setdefault("width", reader.width)
         seq.meta.setdefault("height", reader.height)
         background = (cv2.cvtColor(f.rgb, cv2.COLOR_RGB2BGR) for f in reader)
