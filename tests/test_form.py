@@ -143,9 +143,9 @@ def test_summary_reads_as_plain_words():
 
     short = Issue("rom", "minor", "use your full range: this rep moved 50% of the range of your fullest reps")
     reps = [RepForm(1, 88, [short]), RepForm(2, 100), RepForm(3, 100)]
-    assert _summary("squat", reps, {}) == f"1 of 3 reps needs work; most often, range of motion (rep 1): {short.message}"
-    assert _summary("squat", reps[:1], {}) == f"the rep needs work: {short.message}"
-    assert _summary("squat", reps[1:], {}) == "good form on both reps"
+    assert _summary("squat", reps) == f"1 of 3 reps needs work; most often, range of motion (rep 1): {short.message}"
+    assert _summary("squat", reps[:1]) == f"the rep needs work: {short.message}"
+    assert _summary("squat", reps[1:]) == "good form on both reps"
 
 
 def test_unknown_exercise_and_json():

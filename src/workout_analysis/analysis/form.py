@@ -555,7 +555,7 @@ def check_label(check: str) -> str:
     return _CHECK_LABELS.get(check, check.replace("_", " "))
 
 
-def _summary(exercise: str, reps: list[RepForm], skipped: dict[str, str]) -> str:
+def _summary(exercise: str, reps: list[RepForm]) -> str:
     if not reps:
         return f"no {display_name(exercise)} reps to check"
     if reps[0].index == 0:
@@ -621,7 +621,7 @@ def assess_form(seq: PoseSequence, exercise: str | None, reps: RepReport) -> For
         data = RepData(points[sl], angles[sl], rep.bottom_frame - rep.start_frame, rep, side, view, set_rom, thigh,
                        angles[in_reps], angles[_finish(rep, len(seq))])  # fmt: skip
         out.append(_check(runnable, data))
-    return FormReport(exercise, view, out, sorted({c.name for c in runnable}), skipped, _summary(exercise, out, skipped))
+    return FormReport(exercise, view, out, sorted({c.name for c in runnable}), skipped, _summary(exercise, out))
 
 
 def _finish(rep: Rep, n: int, first: int = 0) -> slice:
