@@ -93,7 +93,9 @@ def test_analyze_people_json_and_its_errors(joined, tmp_path):
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["schema_version"] == 1 and [p["person"] for p in out["people"]] == [1, 2]
-    assert [p["input"] for p in out["people"]] == [f"{joined['joined']} (person {k})" for k in (1, 2)]
+    names = [p["input"] for p in out["people"]]  # each person says where they are: one on each side
+    sides = [name.removeprefix(f"{joined['joined']} (person {k}, on the ").removesuffix(")") for k, name in enumerate(names, 1)]
+    assert sorted(sides) == ["left", "right"], names
     assert all(p["frames_with_pose"] > 0.95 * FRAMES and p["reps"] is not None for p in out["people"])
     npz = tmp_path / "one.npz"
     generate("squat", seed=1)[0].save(npz)

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .analysis.classify import DecoderConfig
 from .errors import WorkoutError
-from .sequence import PoseSequence
+from .sequence import LANDMARK_INDEX, PoseSequence
 from .video import VIDEO_SUFFIXES
 
 if TYPE_CHECKING:  # for annotations only: the analysis stack is imported where it runs
@@ -126,8 +128,15 @@ def analyze_people(path: str | os.PathLike[str], max_people: int, options: Analy
         # also when poses were found but too briefly in one place to make a track (a lying body MediaPipe
         # keeps losing): following the one most prominent person, without --people, may still work
         raise NoPersonError(f"{path}: nobody followed for a second or more (try without --people)")
-    return [_analyze_sequence(seq, exercise, model, options, f"{path} (person {seq.meta['person']})")
+    return [_analyze_sequence(seq, exercise, model, options, f"{path} (person {seq.meta['person']}, {_where(seq)})")
             for seq in people]  # fmt: skip
+
+
+def _where(seq: PoseSequence) -> str:
+    """Where a person mostly is in the frame (their hips' median across it), so that the user can tell who
+    "person 1" is."""
+    hips = np.nanmedian(seq.landmarks[:, [LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]], 0])
+    return "on the left" if hips < 0.4 else "on the right" if hips > 0.6 else "in the middle"
 
 
 def _exercise_and_model(options: AnalyzeOptions, bundle: ModelBundle | None,
