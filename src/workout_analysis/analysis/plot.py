@@ -36,6 +36,11 @@ def plot_timeline(reps: RepReport, path: str | Path, form: Any = None, title: st
         label = str(rep.index) if checked is None else f"{rep.index}\n{checked.score}"
         ax.annotate(label, (rep.start_s + rep.duration_s / 2, 1.0), xycoords=("data", "axes fraction"),
                     ha="center", va="top", fontsize=8, color=color)  # fmt: skip
+    finite = reps.signal[np.isfinite(reps.signal)]
+    if len(finite):  # headroom for the rep numbers and scores written along the top, clear of the signal
+        low, high = float(finite.min()), float(finite.max())
+        span = max(high - low, 1e-6)
+        ax.set_ylim(low - 0.05 * span, high + 0.3 * span)
     if reps.hold_s is not None:
         ax.text(0.01, 0.95, f"held {reps.hold_s:.1f} s", transform=ax.transAxes, va="top")
     name = display_name(reps.exercise) if reps.exercise else "unknown exercise"
