@@ -137,6 +137,11 @@ def test_video_without_a_person_exits_3(tmp_path):
     assert_one_line_error(proc, 3, str(path), "no person")
 
 
+def test_a_video_id_for_a_video_is_refused_not_ignored():
+    video = shared_path(*CLIP)
+    assert_one_line_error(workout(video, "--video-id", "x"), 2, str(video), "a video holds one sequence")
+
+
 def test_text_file_renamed_mp4(tmp_path):
     path = tmp_path / "notes.mp4"
     path.write_text("this is not a video\n" * 20)

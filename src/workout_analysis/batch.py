@@ -60,6 +60,9 @@ def read_input(path: Path, options: AnalyzeOptions, progress: Callable[[int], No
         from .sequence import load_sequence
 
         return every_nth(load_sequence(path, fps=options.fps, video_id=options.video_id), options.stride)
+    if options.video_id is not None:  # else it would be ignored, and the report labelled with it
+        raise WorkoutError(f"{path}: a video holds one sequence; a video id picks one of a landmark file that "
+                           "holds several")  # fmt: skip
     from .pose import extract_sequence
 
     if options.pose_cache is None:

@@ -417,7 +417,7 @@ def run_synth(args: argparse.Namespace) -> int:
     from .exercises import canonical_name
     from .synth import SYNTH_EXERCISES, generate
 
-    name = args.exercise if args.exercise == "all" else canonical_name(args.exercise)  # 'Push-Up' as analyze takes it
+    name = "all" if args.exercise.lower() == "all" else canonical_name(args.exercise)  # 'Push-Up' as analyze takes it
     if name != "all" and name not in SYNTH_EXERCISES:
         raise WorkoutError(f"synth: unknown exercise {args.exercise!r}; choose from all, {', '.join(SYNTH_EXERCISES)}")
     exercises = SYNTH_EXERCISES if name == "all" else (name,)

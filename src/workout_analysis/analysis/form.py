@@ -590,7 +590,7 @@ def assess_form(seq: PoseSequence, exercise: str | None, reps: RepReport) -> For
     view = detect_view(seq)
     if exercise not in CHECKS:
         name = display_name(exercise) if exercise else "an unrecognised exercise"
-        return FormReport(exercise, view, [], [], {"all": f"no form checks for {name} yet"}, f"form not checked for {name}")
+        return FormReport(exercise, view, [], [], {"all": f"no form checks for {name} yet"}, f"not checked: no form checks for {name} yet")
     checks = CHECKS[exercise]
     runnable = [c for c in checks if view in c.views]
     skipped = {c.name: f"needs a {' or '.join(c.views)} view; this video is filmed {_FILMED_FROM[view]}"
@@ -608,7 +608,7 @@ def assess_form(seq: PoseSequence, exercise: str | None, reps: RepReport) -> For
             runnable = [c for c in runnable if c.name in POSTURE]
     if not runnable:  # nothing could be judged: say so, rather than score the set 100
         why = "no reps counted, and no posture check" if not reps.reps and exercise not in HOLDS else "no check"
-        return FormReport(exercise, view, [], [], skipped, f"form not checked: {why} of a {display_name(exercise)} "
+        return FormReport(exercise, view, [], [], skipped, f"not checked: {why} of a {display_name(exercise)} "
                           f"applies to a video filmed {_FILMED_FROM[view]}")  # fmt: skip
     set_rom = float(np.percentile([r.rom for r in rep_list], 90)) if rep_list else 0.0
     in_reps = np.zeros(len(seq), bool)

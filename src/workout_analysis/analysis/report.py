@@ -123,7 +123,8 @@ def _form_lines(form: Any) -> list[str]:
     advice_only = form.faulty is False and any(r.issues for r in form.reps)
     verdict = " Faults to fix." if form.faulty else " No faults in how you hold yourself; the tips are about range or tempo." if advice_only else ""
     lines = [f"Form{score} ({form.view} view): {form.summary}.{verdict}"]
-    lines += [f"  not checked, {check_label(check)}: {why}" for check, why in form.skipped.items()]
+    lines += [f"  not checked, {check_label(check)}: {why}" for check, why in form.skipped.items()
+              if check != "all"]  # "all": no checks for this exercise, which the summary says  # fmt: skip
     return lines
 
 
