@@ -172,6 +172,9 @@ def test_a_person_in_few_frames_is_a_warning(tmp_path, pushup_npy):
     warning = f"{path}: a person was found in only {len(array) - 2 * len(array) // 3} of its {len(array)} frames"
     assert warning in proc.stderr and warning in json.loads(proc.stdout)["warnings"][0]
     assert "a person was found in only" not in workout(pushup_npy, "--exercise", "push_up").stderr
+    batch = workout(path, pushup_npy, "--exercise", "push_up", "--workers", "1")  # a batch says it too, per item
+    assert batch.returncode == 0 and f"workout: warning: {warning}" in batch.stderr
+    assert batch.stderr.count("a person was found in only") == 1
 
 
 def test_landmarks_with_no_pose_exit_3(tmp_path):

@@ -328,6 +328,8 @@ def _run_batch(args: argparse.Namespace, options: AnalyzeOptions) -> int:
                 bar.write(json.dumps(outcome.analysis), file=sys.stdout)
             else:
                 bar.write(_batch_line(outcome.row), file=sys.stdout)
+            for warning in (outcome.analysis or {}).get("warnings", []):
+                bar.write(f"workout: warning: {warning}", file=sys.stderr)
             bar.update()
     ordered = [outcomes[i] for i in items]
     failed = sum(o.error is not None for o in ordered)
