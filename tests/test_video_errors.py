@@ -177,3 +177,19 @@ def test_phone_and_web_codecs_are_read_or_named(tmp_path: Path, name: str, codec
         return
     with VideoReader(out) as reader:
         assert len(list(reader)) == 26 and (reader.width, reader.height) == (500, 500) and not reader.truncated
+
+
+def test_variable_frame_rate_keeps_each_frames_own_time(tmp_path: Path) -> None:
+    """Phones record at a variable frame rate: frame times come from the file, not from index / average fps."""
+    if not _ffmpeg_with("libx264"):
+        pytest.skip("ffmpeg with libx264 is not installed (apt install ffmpeg)")
+    out = tmp_path / "vfr.mp4"  # the real clip's first 13 frames at 25 fps, the rest at half that rate
+    slower = "setpts='if(lt(N,13),PTS,13/TB/25+(PTS-13/TB/25)*2)'"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(shared_path(*REAL_CLIP)), "-vf", slower, "-fps_mode", "vfr",
+                    "-c:v", "libx264", str(out)], check=True)  # fmt: skip
+    with VideoReader(out) as reader:
+        times = np.array([frame.timestamp for frame in reader])
+    assert len(times) == 26 and reader.fps < 25.0  # the container's average rate
+    assert np.allclose(np.diff(times), [0.04] * 13 + [0.08] * 12, atol=1e-3)
+    with VideoReader(out, stride=5) as reader:
+        assert np.allclose([frame.timestamp for frame in reader], times[::5])

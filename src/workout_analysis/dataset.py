@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
 # Bump when what a cache entry holds changes, so old entries are not reused. 2: videos with a rotation tag
-# (phones) are read upright.
+# (phones) are read upright, and frames keep their own times in a variable-frame-rate video.
 CACHE_FORMAT = 2
 CSV_NAME = "pose_landmarks_dataset.csv"
 SOURCE_COLUMNS = ("source_repo", "source")  # accepted names of the source column in a sources TSV

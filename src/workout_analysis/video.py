@@ -117,11 +117,12 @@ class VideoReader:
         """Frames in order, RGB. Can be iterated once."""
         if self._first is None:
             raise RuntimeError(f"{self.name}: frames can be iterated only once")
-        index, bgr = 0, self._first
+        index, bgr, t = 0, self._first, 0.0
         self._first = None
+        start = self._position()
         while True:
             if index % self.stride == 0:
-                yield Frame(index, index / self.fps, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                yield Frame(index, t, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             index += 1
             self.decoded = index
             # grab() skips the conversion to a numpy array for frames the stride drops.
@@ -131,7 +132,22 @@ class VideoReader:
                 ok = self._cap.grab()
             if not ok:
                 break
+            t = self._time(index, t, start)
         self.truncated = self.frame_count > 0 and self.decoded < self.frame_count * (1 - TRUNCATION_TOLERANCE) - 1
+
+    def _position(self) -> float:
+        """The container's time stamp (s) of the frame just decoded; NaN for cameras and streams, and for a file
+        whose frame rate is not sane (its stamps are not either)."""
+        usable = self.path is not None and not self.fps_guessed
+        return self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0 if usable else float("nan")
+
+    def _time(self, index: int, previous: float, start: float) -> float:
+        """Seconds from the first frame to frame ``index``, just decoded. A file's own time stamps, since phones
+        record at a variable frame rate (index / fps, with the container's average rate, would stretch a
+        fast stretch and squeeze a slow one); index / fps for cameras and streams, and where the stamps do not
+        increase."""
+        t = self._position() - start
+        return t if t > previous else max(index / self.fps, previous + 1e-3)
 
     def describe_truncation(self) -> str:
         """One line for reports: how far decoding got in a truncated file."""
