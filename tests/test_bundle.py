@@ -74,6 +74,7 @@ def test_round_trip_keeps_predictions_and_writes_no_pickle(bundle, tmp_path):
     save_bundle(bundle, tmp_path / "m")
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["bundle.json", "weights.safetensors"]
     back = load_bundle(tmp_path / "m")
+    assert load_bundle(tmp_path / "m" / "bundle.json").labels == back.labels  # the file names its folder
     seq = _gappy()
     np.testing.assert_array_equal(back.predict_windows(seq).probs, bundle.predict_windows(seq).probs)
     assert (back.kind, back.window, back.hop, back.fps, back.temperature) == ("tcn", 30, 5, 15.0, 1.7)

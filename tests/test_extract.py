@@ -101,7 +101,7 @@ def test_broken_video_is_reported_and_skipped(extracted) -> None:
     assert summary.failed == [line] and logged == [f"skipped: {line}"]
     assert summary.warnings == [f"{data / 'plank' / 'empty_room.mp4'}: no person found in any frame"]
     text = str(summary)
-    assert "4 videos" in text and "failed: 1 videos" in text and line in text
+    assert "4 videos" in text and "failed: 1 video, skipped:" in text and line in text
 
 
 def test_original_csv_has_99_features_and_label_for_pose_frames(extracted) -> None:
@@ -225,6 +225,6 @@ def test_unwritable_output_is_a_one_line_error_and_the_work_is_kept(extracted, t
     with pytest.raises(WorkoutError, match="is a folder"):
         extract_folder(data, tmp_path, cache_dir=cache, progress=False)
     (tmp_path / "file").write_text("x")
-    with pytest.raises(WorkoutError, match=r"file/t\.parquet: cannot write it .* extracted videos are cached"):
+    with pytest.raises(WorkoutError, match=r"file: cannot make a folder there .* extracted videos are cached"):
         extract_folder(data, tmp_path / "file" / "t.parquet", settings=ExtractSettings(stride=2), cache_dir=cache,
                        progress=False, log=lambda _: None)  # fmt: skip

@@ -266,6 +266,22 @@ def test_trunk_swing_does_not_wrap_around_when_the_trunk_points_down():
     assert 6 < _trunk_swing(SimpleNamespace(points=points)) < 9
 
 
+def test_a_trunk_flipped_by_the_detector_gives_no_swing_advice():
+    """A curl whose skeleton flips upside down for a few frames would 'rock' ~180°: a glitch, not advice."""
+    seq, _ = generate("bicep_curl", seed=2, reps=4, view="side")
+    form = assess_form(seq, "bicep_curl", count_reps(seq, "bicep_curl"))
+    assert "swing" in form.checked
+    flipped = seq.landmarks.copy()
+    rep = form.reps[1]
+    frames = slice(int(rep.start_s * seq.fps) + 5, int(rep.start_s * seq.fps) + 10)
+    hips = flipped[frames][:, [LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]], 1].mean(axis=1)
+    flipped[frames, :, 1] = 2 * hips[:, None] - flipped[frames, :, 1]  # upside down about the hips
+    glitch = PoseSequence(flipped, seq.fps, seq.timestamps, meta=seq.meta)
+    reps = count_reps(seq, "bicep_curl")  # the same reps, so only the swing check sees the flip
+    checked = assess_form(glitch, "bicep_curl", reps)
+    assert not any(i.check == "swing" for r in checked.reps for i in r.issues)
+
+
 def test_live_form_compares_ranges_of_one_signal_only():
     """Ranges read from another signal are in another unit (knee degrees against whole-pose units): when
     the counter's signal changes, the set's range starts afresh instead of calling every rep short."""

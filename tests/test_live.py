@@ -12,7 +12,7 @@ import pytest
 from conftest import shared_path
 from toy import arm_swings_before
 
-from workout_analysis.analysis.reps import count_reps
+from workout_analysis.analysis.reps import RepCounter, count_reps
 from workout_analysis.analysis.report import analyze
 from workout_analysis.bundle import load_bundle
 from workout_analysis.live import LOST_AFTER_S, LiveSession
@@ -141,6 +141,31 @@ def test_session_on_landmarks_matches_analyze(bundle):
     assert [e.data["index"] for e in reps + summary.events] == list(range(1, offline.reps.count + 1))
     late = [e.t - e.data["end_s"] for e in reps if e.t > 11]  # after the 10 s warm-up: steady delay
     assert late and max(late) < 3.0
+
+
+def test_stage_apis_take_exercise_names_as_analyze_does_and_refuse_bad_input(bundle):
+    from workout_analysis import WorkoutError
+    from workout_analysis.analysis.form import LiveForm
+
+    seq, _ = generate("squat", seed=3, reps=3)
+    assert count_reps(seq, "Squats").method == "exercise" and RepCounter("Squats", 30.0).exercise == "squat"
+    assert LiveForm("Squats").exercise == "squat" and LiveSession(exercise="Squats").given == "squat"
+    with pytest.raises(WorkoutError, match="unknown exercise 'squatz'"):
+        LiveSession(exercise="squatz")  # given, as to analyze: a typo must not count the whole pose silently
+    with pytest.raises(ValueError, match="fps"):
+        LiveSession(exercise="squat", fps=0)
+    with pytest.raises(ValueError, match=r"\(33, 4\) or \(33, 3\).*\(10, 33, 4\)"):
+        RepCounter("squat", 30.0).update(seq.landmarks[:10], 0.0)  # a batch is not a frame
+    with pytest.raises(ValueError, match="RGB"):
+        LiveSession(bundle).push_frame(np.zeros((48, 64), np.uint8), 0.0)
+
+
+def test_a_session_under_a_second_names_no_exercise_as_analyze_refuses_to(bundle):
+    seq = pushup("correct/correct111")
+    session = LiveSession(bundle, fps=30.0)
+    for landmarks, t in zip(seq.landmarks[:25], seq.timestamps[:25]):  # 0.83 s
+        session.push_landmarks(landmarks, t)
+    assert not session.finish().recognition.recognised
 
 
 def test_a_recount_takes_reps_back_in_the_session_too():

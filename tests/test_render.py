@@ -53,6 +53,9 @@ def test_cli_render(tmp_path, capsys):
     assert "missing.npz" in capsys.readouterr().err and not (tmp_path / "m.mp4").exists()
     assert main(["render", str(tmp_path / "l.npz"), "-o", str(tmp_path / "l.gif")]) == 2
     assert not (tmp_path / "l.gif").exists()
+    capsys.readouterr()
+    assert main(["render", str(tmp_path / "l.npz"), "-o", str(out), "--size", "0"]) == 2
+    assert "--size must be between 64 and 4096 pixels, got 0" in capsys.readouterr().err
 
 
 def test_cli_render_onto_the_source_video(tmp_path, capsys):

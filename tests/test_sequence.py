@@ -136,3 +136,27 @@ def test_atomic_write_gives_ordinary_permissions_and_leaves_nothing_on_failure(t
         tmp.write_text("half")
         raise RuntimeError("crash mid-write")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
+
+
+def test_a_place_that_cannot_be_written_is_one_line_before_any_work(tmp_path, capsys):
+    from workout_analysis.cli import main
+    from workout_analysis.fileio import atomic_write_text
+
+    (tmp_path / "file").write_text("x")  # a file where a folder should be
+    with pytest.raises(WorkoutError, match=r"file: cannot make a folder there \(.*\)$"):
+        atomic_write_text(tmp_path / "file" / "a.json", "{}")
+    assert main(["synth", "--exercise", "squat", "-o", str(tmp_path / "file" / "s.npz")]) == 2
+    assert "file: cannot make a folder there" in capsys.readouterr().err
+    # train: before the table is read (it does not exist), not after the training
+    assert main(["train", str(tmp_path / "never_read.parquet"), "-o", str(tmp_path / "file")]) == 2
+    assert "-o names the bundle's folder, and a file of that name is in the way" in capsys.readouterr().err
+
+
+def test_timestamps_must_be_finite_and_increasing(tmp_path):
+    landmarks = np.full((4, 33, 4), 0.5, np.float32)
+    for bad in ([0.0, 0.1, np.nan, 0.3], [0.3, 0.2, 0.1, 0.0], [0.0, 0.1, 0.1, 0.2]):
+        with pytest.raises(ValueError, match="timestamps must be finite seconds that increase"):
+            PoseSequence(landmarks, 10.0, np.array(bad))
+        np.savez(tmp_path / "bad.npz", landmarks=landmarks, timestamps=np.array(bad), fps=np.float64(10.0))
+        with pytest.raises(WorkoutError, match=r"bad\.npz: not a readable landmark file: timestamps must be finite"):
+            load_sequence(tmp_path / "bad.npz")

@@ -131,7 +131,8 @@ def test_cli_reports_a_bad_table_in_one_line_and_writes_nothing(tmp_path):
 
 def test_too_few_videos_to_hold_some_out_say_what_is_needed():
     seqs = toy_sequences(1)  # one video of each exercise: none can be held out for validation
-    with pytest.raises(WorkoutError, match=r"too little data .* \(2 videos of 2 exercises\): give at least 2 videos of each exercise"):
+    with pytest.raises(WorkoutError, match=r"too little data .* \(2 videos of 2 exercises\): holding out 1 source in 2 needs "
+                       r"an exercise with at least 2 videos"):  # fmt: skip
         train_bundle(seqs, TrainConfig.for_model("tcn", **FAST), progress=False)
 
 

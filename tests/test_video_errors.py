@@ -32,6 +32,8 @@ def test_zero_byte_file(tmp_path: Path) -> None:
 
 
 def test_missing_folder_and_unsupported_files(tmp_path: Path) -> None:
+    with pytest.raises(WorkoutError, match="no video given"):
+        VideoReader("")  # not the current folder
     with pytest.raises(WorkoutError, match="no such file"):
         VideoReader(tmp_path / "nope.mp4")
     with pytest.raises(WorkoutError, match="is a folder"):
@@ -132,13 +134,13 @@ def test_cli_batch_skips_a_broken_video_and_writes_the_rest(tmp_path: Path) -> N
     write_test_video(data / "squat" / "one_frame.mp4", 1)
     out = tmp_path / "out.parquet"
     result = _workout("extract", str(data), "-o", str(out), "--quiet", "--workers", "1", "--stride", "5")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # the table is written, but a video failed
     assert "Traceback" not in result.stderr + result.stdout
     problem = "is not a readable video (unknown format, truncated or corrupt)"
     assert result.stderr.strip() == f"skipped: {data / 'squat' / 'broken.mp4'}: {problem}"
     assert result.stdout.startswith(f"wrote {out}: 2 videos, 7 frames, ")  # 6 frames of 26 at stride 5, plus 1
     assert f"warning: {data / 'squat' / 'one_frame.mp4'}: no person found in any frame" in result.stdout
-    assert "failed: 1 videos" in result.stdout
+    assert "failed: 1 video, skipped:" in result.stdout
     assert out.is_file()
 
 

@@ -37,7 +37,7 @@ from .features import (
     window_features,
     window_starts,
 )
-from .fileio import atomic_path, atomic_write_text
+from .fileio import atomic_path, atomic_write_text, make_folder
 from .models import build_model
 from .sequence import NUM_LANDMARKS, PoseSequence
 
@@ -190,7 +190,7 @@ def default_bundle_path() -> Path:
 def save_bundle(bundle: ModelBundle, directory: str | Path) -> None:
     """Write the bundle into ``directory`` (created if needed); each file atomically, weights first."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    make_folder(directory)
     tensors = {k: v.detach().contiguous().cpu() for k, v in bundle.model.state_dict().items()}
     with atomic_path(directory / WEIGHTS_FILE) as tmp:
         save_file(tensors, str(tmp))
@@ -218,10 +218,13 @@ def load_bundle(path: str | Path | None = None) -> ModelBundle:
     """Load a bundle directory (default: the embedded model). Every problem is a WorkoutError naming
     the file: missing files, another format version, a weights hash mismatch, wrong shapes."""
     directory = Path(path) if path is not None else default_bundle_path()
+    if directory.is_file() and directory.name in (META_FILE, WEIGHTS_FILE):  # a bundle's file: its folder is meant
+        directory = directory.parent
     meta_path, weights_path = directory / META_FILE, directory / WEIGHTS_FILE
     for p in (meta_path, weights_path):
         if not p.is_file():
-            raise WorkoutError(f"{p}: missing; {directory} is not a complete model bundle")
+            raise WorkoutError(f"{p}: missing; {directory} is not a complete model bundle (the folder "
+                               "`workout train -o` writes)")  # fmt: skip
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

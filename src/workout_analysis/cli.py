@@ -85,7 +85,7 @@ def run_extract(args: argparse.Namespace) -> int:
     summary = extract_folder(args.data_dir, output, settings=settings, workers=args.workers, cache_dir=args.cache,
                              sources=args.sources, csv=csv, progress=not args.quiet)  # fmt: skip
     print(summary)
-    return 0
+    return 1 if summary.failed else 0  # as a batch of analyze: the table is written, but not of every video
 
 
 # --- train ----------------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     import torch
 
-    from .bundle import save_bundle
+    from .bundle import META_FILE, save_bundle
     from .evaluate import plot_confusion, plot_learning_curves
     from .fileio import atomic_write_text
     from .train import TrainConfig, load_training_sequences, train_bundle
@@ -144,11 +144,15 @@ def run_train(args: argparse.Namespace) -> int:
     if args.no_augment:
         overrides["augment"] = None
     config = TrainConfig.for_model(args.model, **overrides)
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():  # now, not after the training
+        raise WorkoutError(f"{out}: -o names the bundle's folder, and a file of that name is in the way")
+    if out.is_dir() and any(out.iterdir()) and not (out / META_FILE).is_file():  # a bundle is replaced whole
+        raise WorkoutError(f"{out}: -o names the bundle's folder; this one holds other files (give a new or empty one)")
     sequences = load_training_sequences(args.landmarks)
     torch.use_deterministic_algorithms(True)  # a re-run gives the same numbers
     torch.set_num_threads(1)  # these networks are small: extra threads only wait on each other, badly on a busy CPU
     bundle, metrics, history = train_bundle(sequences, config, progress=not args.quiet, split=args.split)
-    out = Path(args.output)
     save_bundle(bundle, out)
     atomic_write_text(out / "metrics.json", json.dumps({**metrics, "history": history}, indent=1) + "\n")
     plot_learning_curves(history, out / "learning_curves.png")
@@ -474,6 +478,8 @@ def run_render(args: argparse.Namespace) -> int:
     from .render import canvas_size, render_frames, side_by_side, write_video
     from .sequence import load_sequence
 
+    if not 64 <= args.size <= 4096:
+        raise WorkoutError(f"--size must be between 64 and 4096 pixels, got {args.size}")
     seq = load_sequence(args.input, fps=args.fps, video_id=args.video_id)
     background = None
     if args.video:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import WorkoutError
-from .fileio import atomic_path
+from .fileio import atomic_path, make_folder
 from .sequence import IMAGE_COLUMNS, LANDMARK_NAMES, ORIGINAL_CSV_COLUMNS, WORLD_COLUMNS, PoseSequence, load_sequence
 from .video import VIDEO_SUFFIXES, header_frame_count
 
@@ -87,7 +87,7 @@ class ExtractSummary:
             lines.append(f"wrote {self.csv}: {self.frames_with_pose} frames with a pose")
         lines += [f"warning: {w}" for w in self.warnings]
         if self.failed:
-            lines.append(f"failed: {len(self.failed)} videos, skipped:")
+            lines.append(f"failed: {len(self.failed)} video{'s' if len(self.failed) > 1 else ''}, skipped:")
             lines += [f"  {f}" for f in self.failed]
         return "\n".join(lines)
 
@@ -281,7 +281,7 @@ def extract_folder(
         raise WorkoutError(f"{output}: is a folder; give the table's file name, e.g. {output / 'landmarks.parquet'}")
     items = find_videos(data_dir, sources)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir(output)
-    cache.mkdir(parents=True, exist_ok=True)
+    make_folder(cache)
     _remove_stale_temporaries(cache)
 
     model, mediapipe = model_id(), mediapipe_version()
@@ -349,6 +349,8 @@ def extract_folder(
     except OSError as exc:  # the landmarks are safe in the cache: a re-run only writes the table
         problem = exc.strerror or str(exc)
         raise WorkoutError(f"{target}: cannot write it ({problem}); the extracted videos are cached") from None
+    except WorkoutError as exc:  # no folder or file can be made there (fileio)
+        raise WorkoutError(f"{exc}; the extracted videos are cached") from None
     summary.videos = len(tables)
     summary.frames = len(table)
     summary.frames_with_pose = int(table["has_pose"].sum())

@@ -61,6 +61,12 @@ ALIASES: dict[str, str] = {
 }  # fmt: skip
 
 
+def resolve(name: str | None) -> str | None:
+    """``name`` as this project spells it when it names a known exercise ('Squats' -> 'squat'); None, and a
+    name it does not know, as given (the rep counter then counts the whole pose's periodicity)."""
+    return None if name is None else canonical_name(name) or name
+
+
 def canonical_name(name: str) -> str | None:
     """This project's name for an exercise however it is written ('Sit-Ups', 'situp', 'barbell biceps
     curl', RepCount-A's 'bench_pressing'), or None when it names no known exercise."""

@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import WorkoutError
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
@@ -17,8 +19,11 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     (OpenCV, matplotlib, pandas) still work.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    make_folder(target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    except OSError as exc:  # a read-only folder: the user's to fix, in one line
+        raise WorkoutError(f"{target}: cannot be written there ({exc.strerror or exc})") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -35,6 +40,17 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def make_folder(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a folder, made with its parents if needed; a place that cannot hold one (read-only, a file
+    in the way) is the user's error, in one line."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkoutError(f"{path}: cannot make a folder there ({exc.strerror or exc})") from None
+    return path
 
 
 def atomic_write_text(target: str | os.PathLike[str], text: str) -> None:

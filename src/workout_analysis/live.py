@@ -25,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from .analysis.classify import DecoderConfig, Recognition, StreamingRecognizer
+from .analysis.classify import DecoderConfig, Recognition, Segment, StreamingRecognizer
 from .analysis.form import LiveForm
 from .analysis.reps import Rep, RepCounter
+from .analysis.report import MIN_RECOGNISE_S
 from .exercises import HOLDS, NO_EXERCISE, display_name
 from .features import frame_aspect
 from .sequence import NUM_LANDMARKS
@@ -121,8 +122,8 @@ class LiveSession:
         model: a ModelBundle, a bundle directory, or None for the embedded model (unused when ``exercise`` is given).
         exercise: the exercise, if known: no recognition, counting from the first frame.
         fps: the stream's frame rate (the rep counter works in frames).
-        width, height: frame size, for the aspect correction of image landmarks (taken from the first frame
-            pushed with :meth:`push_frame` when not given).
+        width, height: frame size, for the aspect correction of landmarks pushed with :meth:`push_landmarks`
+            (frames pushed with :meth:`push_frame` give their own).
         config: the recogniser's decoder settings.
     """
 
@@ -136,6 +137,12 @@ class LiveSession:
         config: DecoderConfig = DecoderConfig(),
         window_s: float = WINDOW_S,
     ) -> None:
+        if not (np.isfinite(fps) and fps > 0):
+            raise ValueError(f"fps must be a positive number, got {fps}")
+        if exercise is not None:
+            from .analysis.report import check_exercise
+
+            exercise = check_exercise(exercise)  # 'Squats' as analyze takes it; an unknown name is an error
         self.fps, self.width, self.height, self.config = float(fps), width, height, config
         self.given = exercise
         self.bundle = None
@@ -192,8 +199,10 @@ class LiveSession:
         """One RGB frame (H, W, 3) uint8 at ``t`` seconds: pose, then :meth:`push_landmarks`."""
         from .pose import PoseEstimator
 
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"a frame must be RGB (H, W, 3) uint8, got shape {rgb.shape} {rgb.dtype}")
         if self.estimator is None:
-            self.height, self.width = self.height or rgb.shape[0], self.width or rgb.shape[1]
+            self.height, self.width = rgb.shape[:2]  # the frame's own size, whatever was declared
             self.estimator = PoseEstimator()
         poses = self.estimator.detect(rgb, t)
         return self.push_landmarks(poses[0].image if poses else _NO_POSE, t)
@@ -229,6 +238,8 @@ class LiveSession:
             recognition = Recognition(NO_EXERCISE, None)
         elif self.recognizer is None:
             recognition = Recognition.from_given(self.given, self.start_s, end_s)
+        elif self.frames_with_pose / self.fps < MIN_RECOGNISE_S:  # as analyze: too little motion to name it
+            recognition = Recognition(NO_EXERCISE, None, segments=[Segment(self.start_s, end_s, NO_EXERCISE, None)])
         else:
             recognition = self.recognizer.finish(end_s)
         events = []

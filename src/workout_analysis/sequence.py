@@ -99,6 +99,8 @@ class PoseSequence:
         self.timestamps = np.asarray(self.timestamps, dtype=np.float64)
         if self.timestamps.shape != (len(lm),):
             raise ValueError(f"timestamps must have shape ({len(lm)},), got {self.timestamps.shape}")
+        if not np.isfinite(self.timestamps).all() or (np.diff(self.timestamps) <= 0).any():
+            raise ValueError("timestamps must be finite seconds that increase from frame to frame")
         if self.world is not None:
             world = np.asarray(self.world, dtype=np.float32)
             if world.shape != (len(lm), NUM_LANDMARKS, 3):

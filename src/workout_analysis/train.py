@@ -280,7 +280,7 @@ def train_bundle(sequences: list[PoseSequence], config: TrainConfig, progress: b
                  split: str = "source") -> tuple[ModelBundle, dict, dict]:  # fmt: skip
     """Split (by source/video, or ``split="frame"``: the leaky random frame split, only to show the
     leak), fit, calibrate and evaluate on the held-out part. Returns (bundle, metrics, history)."""
-    from .dataset import grouped_split
+    from .dataset import grouped_split, split_groups
     from .evaluate import evaluate
 
     labels = sorted({s.meta["exercise"] for s in sequences})
@@ -290,9 +290,10 @@ def train_bundle(sequences: list[PoseSequence], config: TrainConfig, progress: b
         try:
             tr, te = grouped_split(sequences, config.val_fraction, config.seed)
         except ValueError as exc:
+            n = min(max(2, round(1 / config.val_fraction)), len(set(split_groups(sequences))))  # as grouped_split
             raise WorkoutError(f"too little data to hold out a validation part by source ({len(sequences)} videos of "
-                               f"{len(labels)} exercises): give at least 2 videos of each exercise, from different "
-                               f"sources ({exc})") from None  # fmt: skip
+                               f"{len(labels)} exercises): holding out 1 source in {n} needs an exercise with at least "
+                               f"{n} videos from different sources; give more, or a larger --validation") from None  # fmt: skip
         train, held = [sequences[i] for i in tr], [sequences[i] for i in te]
     bundle, history = fit(train, held, labels, config, progress)
     metrics = evaluate(bundle, held)

@@ -59,6 +59,8 @@ class VideoReader:
     def __init__(self, source: str | os.PathLike[str] | int, stride: int = 1) -> None:
         if stride < 1:
             raise WorkoutError(f"stride must be 1 or more, got {stride}")
+        if isinstance(source, str) and not source.strip():  # Path("") would be the current folder
+            raise WorkoutError("no video given: name a file, a camera number (0) or a stream URL")
         self.stride = stride
         self.camera = isinstance(source, int) or (isinstance(source, str) and source.isdigit())
         self.url = not self.camera and "://" in str(source)  # a network stream (rtsp://, http://): no file checks

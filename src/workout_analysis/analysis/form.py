@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exercises import HOLDS, display_name
+from ..exercises import HOLDS, display_name, resolve
 from ..features import ANGLE_NAMES, joint_angles, metric_xyz, mid, torso_size
 from ..sequence import LANDMARK_INDEX, PoseSequence
 from .reps import Rep, RepCounter, RepReport
@@ -290,8 +290,9 @@ def _lockout(limit: float = 140.0, joint: str = "elbow", what: str = "arms", sho
             top = max(top, returned) if late else returned
         best = float(np.nanpercentile(d.angle_over_set(joint), 98))
         excess, aim = max(limit - top, (best - short) - top), max(limit, best - short)
+        why = f" (your best: {best:.0f}°)" if best - short > limit else ""  # only when the set's best sets the aim
         return _issue("lockout", excess, 15.0, f"straighten your {what} fully: they stopped at {_past(top, aim)}°, "
-                      f"aim for {aim:.0f}° or more (your best: {best:.0f}°)", top)  # fmt: skip
+                      f"aim for {aim:.0f}° or more{why}", top)  # fmt: skip
 
     return Check("lockout", _SIDEISH, f"{joint} reaches {limit:.0f}° and within {short:.0f}° of the set's straightest"
                  + (", at the position each rep returns to" if at_rest else ""),
@@ -406,9 +407,16 @@ def _elbow_flare(limit: float = FLARE_LIMIT) -> Check:
                  "and keeps the forearms near vertical, the elbows over the hands", test)  # fmt: skip
 
 
+# A trunk rocking through more than this within one curl or press is the detector flipping the skeleton (a
+# live curl read 202°), not a body: no advice from it.
+SWING_IMPLAUSIBLE = 90.0
+
+
 def _swing(limit: float = 7.0) -> Check:
     def test(d: RepData) -> Issue | None:
         swing = _trunk_swing(d)
+        if swing > SWING_IMPLAUSIBLE:
+            return None
         return _issue("swing", swing - limit, 10.0, f"keep your body still: your torso rocked {_past(swing, limit)}° (keep it under {limit:.0f}°; go lighter if you need the swing)", swing)
 
     return Check("swing", _SIDEISH, f"trunk lean varies less than {limit:.0f}° over the rep",
@@ -586,6 +594,7 @@ def assess_form(seq: PoseSequence, exercise: str | None, reps: RepReport) -> For
     Exercises without checks get an empty report that says so; a hold (plank) is checked as one rep
     over the frames with a pose.
     """
+    exercise = resolve(exercise)
     points = metric_xyz(seq)
     view = detect_view(seq)
     if exercise not in CHECKS:
@@ -658,7 +667,7 @@ class LiveForm:
     """
 
     def __init__(self, exercise: str, history: int = 10) -> None:
-        self.exercise = exercise
+        self.exercise = resolve(exercise)
         self.view: str | None = None
         self._roms: deque[float] = deque(maxlen=history)
         self._signal: str | None = None  # the counter's signal that ``_roms`` were read from

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
-from ..exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE, display_name
+from ..exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE, display_name, resolve
 from ..features import metric_xyz, normalize, torso_size, undo_aspect
 from ..sequence import PoseSequence
 from .signals import (
@@ -443,6 +443,7 @@ def count_reps(seq: PoseSequence, exercise: str | None = None, referee: bool | R
     ``referee``: where the exercise's count and the fallback's differ, the learned counter
     (:mod:`.rep_model`; True: the embedded one) decides between them (:func:`_refereed`).
     """
+    exercise = resolve(exercise)
     times = np.asarray(seq.timestamps, dtype=np.float64)
     empty = np.full(len(seq), np.nan)
     if exercise in HOLDS:
@@ -520,6 +521,10 @@ class RepCounter:
     it had reported from the buffer's frames are taken back (:attr:`retracted`) and the recount's are
     reported instead. Memory: at most ``window_s`` seconds of frames.
 
+    ``exercise``: a name as :func:`count_reps` takes it. ``aspect``: the frame's width / height (16/9 for a
+    landscape HD camera, 9/16 in portrait). MediaPipe's image coordinates are fractions of each side, so
+    without the right aspect the angles of a non-square frame are distorted and reps can be missed.
+
         counter = RepCounter("squat", fps=30)
         for t, landmarks in frames:            # landmarks: (33, 4) MediaPipe image landmarks, NaN if none
             new = counter.update(landmarks, t)
@@ -531,7 +536,9 @@ class RepCounter:
     """
 
     def __init__(self, exercise: str | None, fps: float, aspect: float = 1.0, window_s: float = 30.0) -> None:
-        self.exercise, self.fps, self.aspect = exercise, float(fps), float(aspect)
+        if not (np.isfinite(fps) and fps > 0 and np.isfinite(aspect) and aspect > 0):
+            raise ValueError(f"fps and aspect must be positive numbers, got fps={fps}, aspect={aspect}")
+        self.exercise, self.fps, self.aspect = resolve(exercise), float(fps), float(aspect)
         self.reps: list[Rep] = []
         self.retracted: list[Rep] = []  # the reps the last update() or finish() took back (a recount)
         self.hold_s: float | None = 0.0 if exercise in HOLDS else None
@@ -577,7 +584,10 @@ class RepCounter:
     def update(self, landmarks: np.ndarray, t: float) -> list[Rep]:
         """Add one frame ((33, 4) image landmarks, all-NaN when no pose) at time ``t`` seconds; returns new
         reps (after a recount, :attr:`retracted` holds the reps it took back, the last ones reported)."""
-        points = undo_aspect(np.asarray(landmarks, dtype=np.float64)[None, :, :3].copy(), self.aspect)
+        landmarks = np.asarray(landmarks, dtype=np.float64)
+        if landmarks.shape not in ((33, 4), (33, 3)):
+            raise ValueError(f"landmarks must be one frame's (33, 4) or (33, 3) array, got shape {landmarks.shape}")
+        points = undo_aspect(landmarks[None, :, :3].copy(), self.aspect)
         self._n += 1
         self.retracted = []
         if self.exercise == NO_EXERCISE:
