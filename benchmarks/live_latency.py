@@ -115,10 +115,15 @@ def agreement(table: Path, bundle) -> None:  # type: ignore[no-untyped-def]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--videos", type=Path, default=ROOT.parent / "shared" / "data" / "videos")
-    parser.add_argument("--clips", nargs="+", default=list(CLIPS), help="paths under --videos")
+    parser.add_argument("--videos", type=Path, default=ROOT.parent / "shared" / "data" / "videos",
+                        help="folder the clips are under (default: ../shared/data/videos)")  # fmt: skip
+    parser.add_argument("--clips", nargs="+", metavar="CLIP", default=list(CLIPS),
+                        help=f"paths under --videos (default: {len(CLIPS)} shared clips)")  # fmt: skip
     parser.add_argument("--agreement", type=Path, metavar="TABLE", help="live vs analyze on a landmark table")
     args = parser.parse_args()
+    missing = [c for c in args.clips if not (args.videos / c).is_file()]
+    if not args.agreement and missing:
+        parser.error(f"no such clip under {args.videos}: {', '.join(missing)}")
     torch.set_num_threads(1)  # as `workout live` does
     bundle = load_bundle()
     if args.agreement:

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/synth_speed.py [--sets 3]
 
-The goal (issue 3) is well over 10,000 frames/s on one core; saving to .npz is not counted. Rates use
+The goal is well over 10,000 frames/s on one core; saving to .npz is not counted. Rates use
 this process's CPU time (single-threaded), so other load on a shared machine does not distort them;
 the wall-clock rate is printed beside.
 """

@@ -75,3 +75,16 @@ def test_cli_render_onto_the_source_video(tmp_path, capsys):
     write_video((white for _ in range(20)), clip, 30.0)  # another clip, shorter than the landmarks
     assert main(["render", str(tmp_path / "s.npz"), "--video", str(clip), "-o", str(out), "--size", "320"]) == 0
     assert f"warning: {clip} has 20 frames for the 30 of" in capsys.readouterr().err
+
+
+def test_text_wrapped_to_a_portrait_frame_fits_across_it():
+    import textwrap
+
+    from workout_analysis.render import _text_scale, text_columns
+
+    tip = "exercise: squat (47% sure), was lunge; go lower: your thighs stopped 31 deg above parallel (aim for parallel)"
+    for height, width in ((960, 540), (640, 360), (1080, 1920)):
+        frame = np.zeros((height, width, 3), np.uint8)
+        for line in textwrap.wrap(tip, text_columns(frame)):
+            (line_width, _), _ = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, _text_scale(frame), 1)
+            assert 10 + line_width <= width, (width, line)

@@ -4,7 +4,7 @@ Data flows one way: frames -> landmarks (:mod:`pose`) -> features (:mod:`feature
 -> models (:mod:`models`) -> analysis (:mod:`analysis`) -> reports and interfaces (:mod:`cli`).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 from .errors import NoPersonError, WorkoutError
 from .sequence import LANDMARK_NAMES, PoseSequence, load_sequence

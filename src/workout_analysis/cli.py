@@ -578,6 +578,10 @@ def run_live(args: argparse.Namespace) -> int:
                     for _ in frames:
                         pass
                 summary = session.finish()
+        dropped = reader.decoded - summary.frames  # --realtime on a file: the frames it fell behind on
+        if args.realtime and not (reader.camera or reader.url) and dropped > 0.05 * reader.decoded:
+            print(f"workout: warning: {dropped} of {reader.decoded} frames dropped to keep up with real time "
+                  "(--output and large frames cost the most)", file=sys.stderr)  # fmt: skip
         for event in summary.events:
             tell(event)
     finally:
@@ -602,7 +606,8 @@ def _live_annotated(session, frames, tell, args):  # type: ignore[no-untyped-def
     """Push each frame through the session, tell its events, yield it annotated (when it will be seen)."""
     import cv2
 
-    from .render import draw_skeleton, put_text
+    from .live import OVERLAY_COLUMNS
+    from .render import draw_skeleton, put_text, text_columns
 
     draw = bool(args.output or args.show)
     try:
@@ -614,7 +619,7 @@ def _live_annotated(session, frames, tell, args):  # type: ignore[no-untyped-def
                 continue
             bgr = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR)
             draw_skeleton(bgr, session.landmarks, thickness=max(2, bgr.shape[0] // 240))
-            put_text(bgr, session.overlay())
+            put_text(bgr, session.overlay(min(OVERLAY_COLUMNS, text_columns(bgr))))  # a portrait frame is narrow
             if args.show:
                 try:
                     cv2.imshow("workout live", bgr)

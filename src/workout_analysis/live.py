@@ -114,6 +114,9 @@ class LiveSummary:
         return "\n".join(lines)
 
 
+OVERLAY_COLUMNS = 48  # the tips' width on a landscape frame: wider lines would cover the person
+
+
 class LiveSession:
     """One live stream of one person: push frames (:meth:`push_frame`) or landmarks (:meth:`push_landmarks`)
     in time order, get :class:`Event` lists back, call :meth:`finish` for the :class:`LiveSummary`.
@@ -185,7 +188,7 @@ class LiveSession:
     def hold_s(self) -> float | None:
         return None if self.counter is None else self.counter.hold_s
 
-    def overlay(self, width: int = 48) -> list[str]:
+    def overlay(self, width: int = OVERLAY_COLUMNS) -> list[str]:
         """Lines to draw on the current frame: exercise, count (or time held), then the last message,
         one tip a line, wrapped at ``width`` characters, in ASCII (OpenCV's fonts have no degree sign)."""
         import textwrap

@@ -79,6 +79,9 @@ def _build_bundle(path: Path) -> None:
     except OSError as exc:
         raise WorkoutError(f"{path.parent}: cannot write the pose model there ({exc.strerror}); "
                            f"set {MODEL_CACHE_ENV} to a writable folder") from None  # fmt: skip
+    except WorkoutError as exc:  # no folder or file can be made there (fileio)
+        raise WorkoutError(f"{exc}, so the pose model cannot be written there; set {MODEL_CACHE_ENV} to a "
+                           "writable folder") from None  # fmt: skip
 
 
 def model_id() -> str:

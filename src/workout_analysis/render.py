@@ -54,11 +54,23 @@ def draw_skeleton(frame: np.ndarray, landmarks: np.ndarray, thickness: int = 2) 
     return frame
 
 
+def _text_scale(frame: np.ndarray) -> float:
+    return max(0.4, frame.shape[0] / 900)
+
+
+def text_columns(frame: np.ndarray, margin: int = 20) -> int:
+    """How many characters of :func:`put_text`'s lines fit across ``frame`` (a portrait frame holds few)."""
+    import cv2
+
+    (width, _), _ = cv2.getTextSize("x" * 20, cv2.FONT_HERSHEY_SIMPLEX, _text_scale(frame), 1)  # a typical letter
+    return max(10, int((frame.shape[1] - margin) / (width / 20)))
+
+
 def put_text(frame: np.ndarray, lines: Sequence[str], origin: tuple[int, int] = (10, 10)) -> np.ndarray:
     """Write lines of text at the top left, white on a dark band so it reads on any background."""
     import cv2
 
-    scale = max(0.4, frame.shape[0] / 900)
+    scale = _text_scale(frame)
     step = int(28 * scale) + 4
     x, y = origin
     for i, line in enumerate(lines):

@@ -172,7 +172,8 @@ def analyze(
         recognition = Recognition.from_given(check_exercise(exercise), start_s, end_s)
     else:
         if with_pose / seq.fps < MIN_RECOGNISE_S:
-            raise WorkoutError(f"{source}: too short to recognise an exercise: {with_pose} frames with a pose "
+            frames = f"{with_pose} frame{'s' if with_pose != 1 else ''}"
+            raise WorkoutError(f"{source}: too short to recognise an exercise: {frames} with a pose "
                                f"({with_pose / seq.fps:.2f} s), needs {MIN_RECOGNISE_S:g} s "
                                "(or name it with --exercise)")  # fmt: skip
         from ..bundle import ModelBundle, load_bundle
