@@ -149,7 +149,7 @@ class VideoReader:
         fast stretch and squeeze a slow one); index / fps for cameras and streams, and where the stamps do not
         increase."""
         t = self._position() - start
-        return t if t > previous else max(index / self.fps, previous + 1e-3)
+        return t if t > previous else max(index / self.fps, previous + 1 / self.fps)
 
     def describe_truncation(self) -> str:
         """One line for reports: how far decoding got in a truncated file."""
