@@ -150,6 +150,7 @@ def test_stage_apis_take_exercise_names_as_analyze_does_and_refuse_bad_input(bun
     seq, _ = generate("squat", seed=3, reps=3)
     assert count_reps(seq, "Squats").method == "exercise" and RepCounter("Squats", 30.0).exercise == "squat"
     assert LiveForm("Squats").exercise == "squat" and LiveSession(exercise="Squats").given == "squat"
+    assert RepCounter("Planks", 30.0).hold_s == 0.0  # a hold, timed as 'plank' is
     with pytest.raises(WorkoutError, match="unknown exercise 'squatz'"):
         LiveSession(exercise="squatz")  # given, as to analyze: a typo must not count the whole pose silently
     with pytest.raises(ValueError, match="fps"):

@@ -541,7 +541,7 @@ class RepCounter:
         self.exercise, self.fps, self.aspect = resolve(exercise), float(fps), float(aspect)
         self.reps: list[Rep] = []
         self.retracted: list[Rep] = []  # the reps the last update() or finish() took back (a recount)
-        self.hold_s: float | None = 0.0 if exercise in HOLDS else None
+        self.hold_s: float | None = 0.0 if self.exercise in HOLDS else None
         size = int(max(window_s, 2 * WARMUP_S) * fps)
         self._points: deque[np.ndarray] = deque(maxlen=size)  # (33, 3) aspect-corrected, NaN without pose
         self._times: deque[float] = deque(maxlen=size)
