@@ -161,6 +161,13 @@ def test_stage_apis_take_exercise_names_as_analyze_does_and_refuse_bad_input(bun
         LiveSession(bundle).push_frame(np.zeros((48, 64), np.uint8), 0.0)
 
 
+def test_a_pushed_frame_gives_its_own_size_over_a_declared_one(bundle):
+    """The aspect correction follows the frames: a declared 640x480 on a portrait clip had counted 2 of 3 reps."""
+    with LiveSession(bundle, width=640, height=480) as session:
+        session.push_frame(np.zeros((960, 540, 3), np.uint8), 0.0)
+        assert (session.width, session.height) == (540, 960)
+
+
 def test_a_session_under_a_second_names_no_exercise_as_analyze_refuses_to(bundle):
     seq = pushup("correct/correct111")
     session = LiveSession(bundle, fps=30.0)

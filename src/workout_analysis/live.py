@@ -9,7 +9,7 @@ Memory is bounded: besides what those components bound, the session keeps the la
 seconds of landmarks, which it replays into a new counter when the exercise is recognised or changes
 (so the reps done while the model was still making up its mind are counted too).
 
-    with LiveSession(fps=30, width=640, height=480) as session:
+    with LiveSession(fps=30) as session:  # each frame gives its size (push_landmarks: width=, height=)
         for t, rgb in camera:
             for event in session.push_frame(rgb, t):
                 print(event.to_text())
