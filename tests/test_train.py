@@ -134,6 +134,11 @@ def test_too_few_videos_to_hold_some_out_say_what_is_needed():
     with pytest.raises(WorkoutError, match=r"too little data .* \(2 videos of 2 exercises\): holding out 1 source in 2 needs "
                        r"an exercise with at least 2 videos"):  # fmt: skip
         train_bundle(seqs, TrainConfig.for_model("tcn", **FAST), progress=False)
+    seqs = toy_sequences(3)
+    for seq in seqs:
+        seq.meta["source"] = "me"  # one person's videos: a number of videos is no advice
+    with pytest.raises(WorkoutError, match=r"by source: all 6 videos come from one source; add videos from another"):
+        train_bundle(seqs, TrainConfig.for_model("tcn", **FAST), progress=False)
 
 
 def test_cli_refuses_a_graph_network_on_raw_features(tmp_path):

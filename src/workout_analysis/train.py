@@ -290,7 +290,11 @@ def train_bundle(sequences: list[PoseSequence], config: TrainConfig, progress: b
         try:
             tr, te = grouped_split(sequences, config.val_fraction, config.seed)
         except ValueError as exc:
-            n = min(max(2, round(1 / config.val_fraction)), len(set(split_groups(sequences))))  # as grouped_split
+            groups = len(set(split_groups(sequences)))
+            if groups < 2:  # no count of videos helps: the held-out part must be another person's
+                raise WorkoutError(f"too little data to hold out a validation part by source: all {len(sequences)} "
+                                   "videos come from one source; add videos from another source") from None  # fmt: skip
+            n = min(max(2, round(1 / config.val_fraction)), groups)  # as grouped_split
             raise WorkoutError(f"too little data to hold out a validation part by source ({len(sequences)} videos of "
                                f"{len(labels)} exercises): holding out 1 source in {n} needs an exercise with at least "
                                f"{n} videos from different sources; give more, or a larger --validation") from None  # fmt: skip
