@@ -28,7 +28,7 @@ import numpy as np
 from .analysis.classify import DecoderConfig, Recognition, Segment, StreamingRecognizer
 from .analysis.form import LiveForm
 from .analysis.reps import Rep, RepCounter
-from .analysis.report import MIN_RECOGNISE_S
+from .analysis.report import MIN_RECOGNISE_S, check_exercise
 from .exercises import HOLDS, NO_EXERCISE, display_name
 from .features import frame_aspect
 from .sequence import NUM_LANDMARKS
@@ -143,8 +143,6 @@ class LiveSession:
         if not (np.isfinite(fps) and fps > 0):
             raise ValueError(f"fps must be a positive number, got {fps}")
         if exercise is not None:
-            from .analysis.report import check_exercise
-
             exercise = check_exercise(exercise)  # 'Squats' as analyze takes it; an unknown name is an error
         self.fps, self.width, self.height, self.config = float(fps), width, height, config
         self.given = exercise
