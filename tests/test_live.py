@@ -159,6 +159,8 @@ def test_stage_apis_take_exercise_names_as_analyze_does_and_refuse_bad_input(bun
         RepCounter("squat", 30.0).update(seq.landmarks[:10], 0.0)  # a batch is not a frame
     with pytest.raises(ValueError, match="RGB"):
         LiveSession(bundle).push_frame(np.zeros((48, 64), np.uint8), 0.0)
+    with pytest.raises(ValueError, match=r"\(33, 4\) array, got shape \(132,\)"):
+        LiveSession(bundle).push_landmarks(seq.landmarks[0].ravel(), 0.0)
 
 
 def test_a_pushed_frame_gives_its_own_size_over_a_declared_one(bundle):

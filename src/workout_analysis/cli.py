@@ -470,7 +470,7 @@ def add_render(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--video-id", metavar="ID", help="which sequence of a file holding several (an extract table, "
                    "an .npz of several arrays)")  # fmt: skip
     p.add_argument("--fps", type=float, help="frame rate for formats that do not record it (default 30)")
-    p.add_argument("--size", type=int, default=640, help="long side of each panel in pixels (default 640)")
+    p.add_argument("--size", type=int, default=640, help="long side of each panel in pixels, 64-4096 (default 640)")
     p.set_defaults(func=run_render)
 
 

@@ -210,7 +210,9 @@ class LiveSession:
 
     def push_landmarks(self, landmarks: np.ndarray, t: float) -> list[Event]:
         """One frame's (33, 4) image landmarks (all NaN: nobody seen) at ``t`` seconds; returns new events."""
-        landmarks = np.asarray(landmarks, np.float32).reshape(NUM_LANDMARKS, 4)
+        landmarks = np.asarray(landmarks, np.float32)
+        if landmarks.shape != (NUM_LANDMARKS, 4):
+            raise ValueError(f"landmarks must be one frame's ({NUM_LANDMARKS}, 4) array, got shape {landmarks.shape}")
         t = float(t)
         if self.start_s is None:
             self.start_s = t
