@@ -95,7 +95,7 @@ def test_given_exercise_and_annotated_output(tmp_path):
     import cv2
 
     out = tmp_path / "annotated.mp4"
-    proc = workout("live", shared_path(*CLIP), "--exercise", "Push-Up", "--output", out, "--json")
+    proc = workout("live", shared_path(*CLIP), "--exercise", "Push-Up", "-o", out, "--json")
     events = events_of(proc)
     assert not [e for e in events if e["event"] == "exercise"]  # given, not recognised
     assert events[-1]["given"] and events[-1]["counted_as"] == "push_up"

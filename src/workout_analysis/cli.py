@@ -519,7 +519,8 @@ def add_live(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--exercise", metavar="NAME", help="skip recognition: the exercise is NAME (e.g. squat)")
     p.add_argument("--model", metavar="DIR", help="model bundle directory (default: the embedded model)")
     p.add_argument("--json", action="store_true", help="one JSON object per event per line on stdout")
-    p.add_argument("--output", metavar="MP4", help="write the frames with skeleton, exercise, count and last tip")
+    p.add_argument("-o", "--output", metavar="VIDEO", help="write the frames with skeleton, exercise, count and last "
+                   "tip (.mp4, .mov or .avi)")  # fmt: skip
     p.add_argument("--show", action="store_true", help="show the annotated frames in a window (needs a display)")
     p.add_argument("--realtime", action="store_true",
                    help="pace a video file at its own frame rate, dropping frames when processing falls behind")  # fmt: skip
