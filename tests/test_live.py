@@ -3,6 +3,7 @@ on real landmark sequences, and bad sources."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -256,3 +257,20 @@ def test_ctrl_c_ends_with_the_summary(tmp_path):
     assert first["event"] == "exercise" and summary["event"] == "summary"
     assert first["t"] <= summary["duration_s"] < 4 * len(frames) / 25.0 - 1  # stopped part-way, after the event
     assert summary["frames"] == round(summary["duration_s"] * 25.0)  # every frame up to there (25 fps, no pacing)
+
+
+def test_realtime_says_when_it_drops_frames(tmp_path):
+    """4K frames, annotated and written, cannot keep up with real time: the frames are dropped, and said to be."""
+    import cv2
+
+    source, big = cv2.VideoCapture(str(shared_path(*CLIP))), tmp_path / "uhd.mp4"
+    writer = cv2.VideoWriter(str(big), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (3840, 2160))
+    for _ in range(50):  # 2 s
+        writer.write(cv2.resize(source.read()[1], (3840, 2160)))
+    writer.release()
+    proc = workout("live", big, "--realtime", "-o", tmp_path / "out.mp4", "--exercise", "push_up")
+    assert proc.returncode == 0, proc.stderr
+    dropped = re.search(r"warning: (\d+) of (\d+) frames dropped to keep up with real time", proc.stderr)
+    assert dropped and int(dropped[1]) > 0.05 * int(dropped[2])
+    unpaced = workout("live", big, "-o", tmp_path / "out.mp4", "--exercise", "push_up")
+    assert unpaced.returncode == 0 and "dropped" not in unpaced.stderr
