@@ -259,9 +259,7 @@ def sequence_ids(path: str | Path) -> list[str] | None:
     path = Path(path)
     try:
         if path.suffix.lower() == ".parquet":
-            import pandas as pd
-
-            ids = pd.read_parquet(path, columns=["video_id"])["video_id"].astype(str).unique().tolist()
+            ids = _table_ids(path)
         elif path.suffix.lower() == ".npz":
             with np.load(path, allow_pickle=False) as data:
                 ids = [] if "landmarks" in data.files else list(data.files)
@@ -299,6 +297,13 @@ def _load_npz(path: Path, fps: float | None, key: str | None = None) -> PoseSequ
 _CHOOSE_ONE = "choose one by its id (--video-id; video_id= in the web API; load_sequence(..., video_id=))"
 
 
+def _table_ids(path: Path) -> list[str]:
+    """The video ids of an extract table, in order, read from that column alone."""
+    import pandas as pd
+
+    return pd.read_parquet(path, columns=["video_id"])["video_id"].astype(str).unique().tolist()
+
+
 def _some(names: list[str], shown: int = 3) -> str:
     return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
 
@@ -329,8 +334,7 @@ def _load_table(path: Path, video_id: str | None) -> PoseSequence:
 
     table = pd.read_parquet(path) if video_id is None else pd.read_parquet(path, filters=[("video_id", "==", video_id)])
     if video_id is not None and table.empty:
-        ids = pd.read_parquet(path, columns=["video_id"])["video_id"].astype(str).unique().tolist()
-        raise WorkoutError(f"{path}: no video {video_id!r} in this table (it holds {_some(ids)})")
+        raise WorkoutError(f"{path}: no video {video_id!r} in this table (it holds {_some(_table_ids(path))})")
     sequences = sequences_from_table(table)
     if len(sequences) != 1:
         ids = _some([s.meta["video_id"] for s in sequences])
