@@ -18,6 +18,18 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+def shared_clip_frames(*parts: str) -> list:
+    """The BGR frames of a shared clip (skips without it), to build test videos from with render.write_video."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(shared_path(*parts)))
+    frames = []
+    while (read := capture.read())[0]:
+        frames.append(read[1])
+    capture.release()
+    return frames
+
+
 @pytest.fixture
 def shared_videos() -> Path:
     return shared_path("videos")

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_path
+from conftest import shared_clip_frames, shared_path
 from toy import arm_swings_before
 
 from workout_analysis.analysis.reps import RepCounter, count_reps
 from workout_analysis.analysis.report import analyze
 from workout_analysis.bundle import load_bundle
 from workout_analysis.live import LOST_AFTER_S, LiveSession
+from workout_analysis.render import write_video
 from workout_analysis.sequence import PoseSequence
 from workout_analysis.synth import generate
 
@@ -239,14 +240,8 @@ def test_ctrl_c_ends_with_the_summary(tmp_path):
     happened beside other heavy jobs); unpaced, 52 s of video take far longer than the interrupt needs."""
     import signal
 
-    import cv2
-
-    looped, source = tmp_path / "four_sets.mp4", cv2.VideoCapture(str(shared_path(*LONG_CLIP)))
-    frames = [frame for ok, frame in iter(source.read, (False, None)) if ok]
-    writer = cv2.VideoWriter(str(looped), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, frames[0].shape[1::-1])
-    for frame in frames * 4:
-        writer.write(frame)
-    writer.release()
+    looped, frames = tmp_path / "four_sets.mp4", shared_clip_frames(*LONG_CLIP)
+    write_video(frames * 4, looped, 25.0)
     proc = subprocess.Popen([sys.executable, "-m", "workout_analysis.cli", "live", str(looped), "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     first = json.loads(proc.stdout.readline())
@@ -263,11 +258,8 @@ def test_realtime_says_when_it_drops_frames(tmp_path):
     """4K frames, annotated and written, cannot keep up with real time: the frames are dropped, and said to be."""
     import cv2
 
-    source, big = cv2.VideoCapture(str(shared_path(*CLIP))), tmp_path / "uhd.mp4"
-    writer = cv2.VideoWriter(str(big), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (3840, 2160))
-    for _ in range(50):  # 2 s
-        writer.write(cv2.resize(source.read()[1], (3840, 2160)))
-    writer.release()
+    big = tmp_path / "uhd.mp4"
+    write_video((cv2.resize(frame, (3840, 2160)) for frame in shared_clip_frames(*CLIP)[:50]), big, 25.0)  # 2 s
     proc = workout("live", big, "--realtime", "-o", tmp_path / "out.mp4", "--exercise", "push_up")
     assert proc.returncode == 0, proc.stderr
     dropped = re.search(r"warning: (\d+) of (\d+) frames dropped to keep up with real time", proc.stderr)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_path, write_test_video
+from conftest import shared_clip_frames, shared_path, write_test_video
 
 from workout_analysis.errors import WorkoutError
 from workout_analysis.pose import DetectedPose, PoseEstimator, _follow, extract_sequence, pose_model_path
+from workout_analysis.render import write_video
 from workout_analysis.sequence import LANDMARK_INDEX
 
 CLIP = ("videos", "squat", "spotter__ezgif-82e53c7736a3c4fc.mp4")  # 26 frames, 500x500, 25 fps, one woman
@@ -61,22 +62,12 @@ def test_stride_keeps_every_nth_frame_with_source_times(squat) -> None:
     assert np.nanmax(np.abs(seq.xyz[:, :, :2] - squat.xyz[::4, :, :2])) < 0.05
 
 
-def _phone_style_copy(clip: Path, out: Path) -> None:
-    """``clip`` as a phone stores a portrait video: each frame turned a quarter counter-clockwise, with the
-    track's display matrix saying "turn it back a quarter clockwise" (what ffprobe reports as rotation -90)."""
+def _phone_style_copy(clip: tuple[str, ...], fps: float, out: Path) -> None:
+    """The shared ``clip`` as a phone stores a portrait video: each frame turned a quarter counter-clockwise, with
+    the track's display matrix saying "turn it back a quarter clockwise" (what ffprobe reports as rotation -90)."""
     import struct
 
-    import cv2
-
-    source = cv2.VideoCapture(str(clip))
-    frames = []
-    while (read := source.read())[0]:
-        frames.append(np.ascontiguousarray(np.rot90(read[1], 1)))
-    height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), source.get(cv2.CAP_PROP_FPS), (width, height))
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
+    write_video((np.ascontiguousarray(np.rot90(frame, 1)) for frame in shared_clip_frames(*clip)), out, fps)
     data = bytearray(out.read_bytes())
     tkhd = data.find(b"tkhd")
     assert data[tkhd + 4] == 0  # version 0: the matrix sits 40 bytes after the version and flags
@@ -85,10 +76,10 @@ def _phone_style_copy(clip: Path, out: Path) -> None:
 
 
 def test_a_phone_clip_stored_on_its_side_is_turned_upright(tmp_path: Path) -> None:
-    clip = shared_path("videos", "squat", "spotter__squat-james-smith.mp4")  # 360x640 portrait, 82 frames
+    clip = ("videos", "squat", "spotter__squat-james-smith.mp4")  # 360x640 portrait, 82 frames at 25 fps
     phone = tmp_path / "portrait.mp4"
-    _phone_style_copy(clip, phone)
-    seq, original = extract_sequence(phone), extract_sequence(clip)
+    _phone_style_copy(clip, 25.0, phone)
+    seq, original = extract_sequence(phone), extract_sequence(shared_path(*clip))
     assert (seq.meta["width"], seq.meta["height"]) == (360, 640) and seq.has_pose.mean() > 0.9
     y = np.nanmedian(seq.landmarks[seq.has_pose][..., 1], axis=0)  # upright, as in the clip itself
     assert y[LANDMARK_INDEX["nose"]] < y[LANDMARK_INDEX["left_hip"]] < y[LANDMARK_INDEX["left_ankle"]]
