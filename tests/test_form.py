@@ -71,6 +71,24 @@ def test_messages_say_what_to_do_and_by_how_much():
     assert all(r.score < 100 for r in form.reps if r.issues) and "go lower" in form.summary
 
 
+def test_lockout_names_your_best_only_when_the_best_sets_the_aim():
+    """The aim is the fixed limit, or the set's straightest minus 15° where that is higher; only then is "your best"
+    named (it used to be named whenever it was known, beside an aim it did not set)."""
+    pattern = r"straighten your arms fully: they stopped at (\d+)°, aim for (\d+)° or more(?: \(your best: (\d+)°\))?"
+    named = {}
+    for exercise, limit in (("push_up", 140), ("bench_press", 140)):
+        form, _ = _form(exercise, seed=41 if exercise == "bench_press" else 45, view="side", faults=("incomplete_lockout",))
+        for issue in (i for r in form.reps for i in r.issues if i.check == "lockout"):
+            stopped, aim, best = re.fullmatch(pattern, issue.message).groups()
+            assert int(stopped) < int(aim)
+            if best is None:
+                assert int(aim) == limit, issue.message
+            else:
+                assert abs(int(best) - 15 - int(aim)) <= 1 and int(aim) > limit, issue.message
+            named[exercise] = best is not None
+    assert named == {"push_up": False, "bench_press": True}  # both wordings occur
+
+
 def test_checks_the_view_cannot_support_are_skipped_with_the_reason():
     side, _ = _form("squat", seed=5, view="side")
     assert side.view == "side" and "knee_valgus" in side.skipped and "front" in side.skipped["knee_valgus"]
