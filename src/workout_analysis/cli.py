@@ -108,12 +108,12 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--features", choices=("raw99", "pose"), help="raw99 (mlp default) or pose (body-centred, "
                    "angles, velocities; gru/tcn/gcn default)")  # fmt: skip
     p.add_argument("--canonical", action="store_true", help="turn each pose to face the camera (pose features)")
-    p.add_argument("--epochs", type=int, help="epochs (mlp: at most 80, early stopping; others: 30, the last kept)")
+    p.add_argument("--epochs", type=int, metavar="N", help="epochs (mlp: at most 80, early stopping; others: 30, the last kept)")
     p.add_argument("--no-augment", action="store_true", help="train gru/tcn/gcn without augmentation")
     p.add_argument("--split", choices=("source", "frame"), default="source", help="source: hold out whole "
                    "sources/videos (honest, default); frame: random frames (leaky, only to show the leak)")  # fmt: skip
-    p.add_argument("--validation", type=float, default=0.2, help="share of sources held out (default 0.2)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--validation", type=float, default=0.2, metavar="SHARE", help="share of sources held out (default 0.2)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the split and the training (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_train)
 
@@ -402,16 +402,16 @@ def add_synth(sub: argparse._SubParsersAction) -> None:
         "ground truth: exercise, rep count and bounds, per-frame phase, injected form faults. "
         "-o FILE.npz writes one sequence; any other -o is a folder of <exercise>/<exercise>_<seed>.npz.",
     )
-    p.add_argument("-o", "--output", required=True, help="FILE.npz for one sequence, or a folder")
-    p.add_argument("--exercise", default="all", help="exercise name, or 'all' (default) for every one")
-    p.add_argument("--reps", type=int, help="repetitions per sequence (default: random 4-12)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="FILE.npz for one sequence, or a folder")
+    p.add_argument("--exercise", default="all", metavar="NAME", help="exercise name, or 'all' (default) for every one")
+    p.add_argument("--reps", type=int, metavar="N", help="repetitions per sequence (default: random 4-12)")
     p.add_argument("--seed", type=int, default=0, help="first random seed (default 0); sequence k uses seed+k")
-    p.add_argument("--count", type=int, default=1, help="sequences per exercise (default 1)")
+    p.add_argument("--count", type=int, default=1, metavar="N", help="sequences per exercise (default 1)")
     p.add_argument("--view", help="camera: front, side, 45, back, high or low (default: usual for the exercise)")
     p.add_argument("--fault", action="append", default=[], help=f"inject a form fault (repeatable): {', '.join(FAULTS)}; "
                    "which exercises each applies to: docs/synth.md")  # fmt: skip
     p.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
-    p.add_argument("--noise", type=float, default=1.0, help="detector noise scale, 0 = clean (default 1)")
+    p.add_argument("--noise", type=float, default=1.0, metavar="SCALE", help="detector noise scale, 0 = clean (default 1)")
     p.set_defaults(func=run_synth)
 
 
@@ -463,14 +463,14 @@ def add_render(sub: argparse._SubParsersAction) -> None:
         "ground truth (synthetic sequences) or your --text written on it, on a dark canvas or on --video's frames.",
     )
     p.add_argument("input", metavar="INPUT", help="landmark file (as workout analyze takes them)")
-    p.add_argument("-o", "--output", required=True, help="video to write (.mp4, .mov or .avi)")
+    p.add_argument("-o", "--output", required=True, metavar="VIDEO", help="video to write (.mp4, .mov or .avi)")
     p.add_argument("--side-by-side", metavar="OTHER", help="a second landmark file drawn beside the first")
     p.add_argument("--video", metavar="CLIP", help="draw onto this video's frames (the clip the landmarks came from)")
     p.add_argument("--text", action="append", help="a line of text to write on every frame (repeatable)")
     p.add_argument("--video-id", metavar="ID", help="which sequence of a file holding several (an extract table, "
                    "an .npz of several arrays)")  # fmt: skip
     p.add_argument("--fps", type=float, help="frame rate for formats that do not record it (default 30)")
-    p.add_argument("--size", type=int, default=640, help="long side of each panel in pixels, 64-4096 (default 640)")
+    p.add_argument("--size", type=int, default=640, metavar="PIXELS", help="long side of each panel in pixels, 64-4096 (default 640)")
     p.set_defaults(func=run_render)
 
 
@@ -648,7 +648,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
                    "only; 0.0.0.0 opens it to the network)")  # fmt: skip
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
     p.add_argument("--model", metavar="DIR", help="model bundle directory (default: the embedded model)")
-    p.add_argument("--max-upload-mb", type=float, default=500, help="largest upload accepted (default 500)")
+    p.add_argument("--max-upload-mb", type=float, default=500, metavar="MB", help="largest upload accepted, in MB (default 500)")
     p.set_defaults(func=run_serve)
 
 
