@@ -35,6 +35,11 @@ def test_render_writes_readable_video_with_right_frame_count(tmp_path):
     seq = seq.slice(0, 40)
     count = write_video(render_frames(seq), tmp_path / "a.mp4", seq.fps)
     assert count == 40 == _frame_count(tmp_path / "a.mp4")
+    write_video(render_frames(seq), tmp_path / "a.webm", seq.fps)  # for a web page: VP8, which browsers play
+    cap = cv2.VideoCapture(str(tmp_path / "a.webm"))
+    codec = int(cap.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode("latin-1")
+    cap.release()
+    assert codec.lower() == "vp80" and _frame_count(tmp_path / "a.webm") == 40
     other, _ = generate("squat", seed=2, reps=1)
     left, right = next(render_frames(seq)), next(render_frames(other))
     frames = list(side_by_side(render_frames(seq), render_frames(other.slice(0, 25))))

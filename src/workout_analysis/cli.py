@@ -456,6 +456,8 @@ def run_synth(args: argparse.Namespace) -> int:
 
 
 def add_render(sub: argparse._SubParsersAction) -> None:
+    from .render import VIDEO_TYPES  # numpy only: cheap enough for every command's start
+
     p = sub.add_parser(
         "render",
         help="draw a landmark sequence as a skeleton video",
@@ -463,7 +465,7 @@ def add_render(sub: argparse._SubParsersAction) -> None:
         "ground truth (synthetic sequences) or your --text written on it, on a dark canvas or on --video's frames.",
     )
     p.add_argument("input", metavar="INPUT", help="landmark file (as workout analyze takes them)")
-    p.add_argument("-o", "--output", required=True, metavar="VIDEO", help="video to write (.mp4, .mov or .avi)")
+    p.add_argument("-o", "--output", required=True, metavar="VIDEO", help=f"video to write ({VIDEO_TYPES})")
     p.add_argument("--side-by-side", metavar="OTHER", help="a second landmark file drawn beside the first")
     p.add_argument("--video", metavar="CLIP", help="draw onto this video's frames (the clip the landmarks came from)")
     p.add_argument("--text", action="append", help="a line of text to write on every frame (repeatable)")
@@ -507,6 +509,8 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def add_live(sub: argparse._SubParsersAction) -> None:
+    from .render import VIDEO_TYPES  # numpy only: cheap enough for every command's start
+
     p = sub.add_parser(
         "live",
         help="real-time: exercise, reps and form tips as they happen, from a camera or a video",
@@ -520,7 +524,7 @@ def add_live(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="DIR", help="model bundle directory (default: the embedded model)")
     p.add_argument("--json", action="store_true", help="one JSON object per event per line on stdout")
     p.add_argument("-o", "--output", metavar="VIDEO", help="write the frames with skeleton, exercise, count and last "
-                   "tip (.mp4, .mov or .avi)")  # fmt: skip
+                   f"tip ({VIDEO_TYPES})")  # fmt: skip
     p.add_argument("--show", action="store_true", help="show the annotated frames in a window (needs a display)")
     p.add_argument("--realtime", action="store_true",
                    help="pace a video file at its own frame rate, dropping frames when processing falls behind")  # fmt: skip
