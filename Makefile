@@ -18,6 +18,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@# that option is missing.
 	command -v espeak-ng >/dev/null 2>&1 || $(call APT_INSTALL,espeak-ng) || \
 	  echo "note: espeak-ng not installed; 'workout live --voice' needs it (apt install espeak-ng)"
+	@# ffmpeg decodes what OpenCV's own FFmpeg cannot (AV1); the tests also make phone and web codecs with it.
+	command -v ffmpeg >/dev/null 2>&1 || $(call APT_INSTALL,ffmpeg) || \
+	  echo "note: ffmpeg not installed; AV1 videos cannot be read (apt install ffmpeg)"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -35,9 +38,6 @@ test: $(STAMP)
 	@# Chromium runs the web page's browser test (best effort, as espeak-ng above; else that test skips)
 	command -v chromium >/dev/null 2>&1 || $(call APT_INSTALL,chromium) || \
 	  echo "note: chromium not installed; the browser test of 'workout serve' will skip"
-	@# ffmpeg makes the phone and web codecs (HEVC, VP9, AV1) that OpenCV cannot write, for the video tests
-	command -v ffmpeg >/dev/null 2>&1 || $(call APT_INSTALL,ffmpeg) || \
-	  echo "note: ffmpeg not installed; the tests of phone and web codecs will skip"
 	$(BIN)/python -m pytest -q
 
 clean:

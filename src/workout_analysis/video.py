@@ -9,7 +9,10 @@ yields its one frame; whether that is too short to analyse is for the analysis t
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,12 +88,19 @@ class VideoReader:
             problem = "is not a readable video (unknown format, truncated or corrupt)"
             raise WorkoutError(f"{self.name}: {'cannot be opened' if self.camera or self.url else problem}")
         ok, first = self._cap.read()
-        if not ok or first is None:
+        if (not ok or first is None) and self.path is not None:
+            # The container opened but OpenCV's FFmpeg decodes none of it: AV1 (newer phones, video sites) has no
+            # decoder there. The system's ffmpeg, where installed, usually has one.
             codec = int(self._cap.get(cv2.CAP_PROP_FOURCC) or 0).to_bytes(4, "little").decode("latin-1").lower()
             self._cap.release()
-            if codec == "av01":  # opens (the container is fine) but OpenCV's FFmpeg has no AV1 decoder
-                raise WorkoutError(f"{self.name}: is AV1 video, which OpenCV cannot decode; re-encode it to H.264 "
-                                   "(for example: ffmpeg -i IN -c:v libx264 OUT.mp4)")  # fmt: skip
+            if shutil.which("ffmpeg") and shutil.which("ffprobe"):
+                self._cap = _FfmpegCapture(self.path)
+                ok, first = self._cap.read()
+            elif codec == "av01":
+                raise WorkoutError(f"{self.name}: is AV1 video, which OpenCV cannot decode; install ffmpeg (it is then "
+                                   "used) or re-encode it to H.264 (ffmpeg -i IN -c:v libx264 OUT.mp4)")  # fmt: skip
+        if not ok or first is None:
+            self._cap.release()
             raise WorkoutError(f"{self.name}: has no decodable frame (empty, truncated or corrupt video)")
         self._first: np.ndarray | None = first
         self.height, self.width = first.shape[:2]
@@ -154,6 +164,63 @@ class VideoReader:
     def describe_truncation(self) -> str:
         """One line for reports: how far decoding got in a truncated file."""
         return f"{self.name}: truncated or corrupt: decoded {self.decoded} of {self.frame_count} frames"
+
+
+class _FfmpegCapture:
+    """The system's ffmpeg in place of ``cv2.VideoCapture`` (the calls :class:`VideoReader` makes), for files OpenCV's
+    own FFmpeg cannot decode. Frames come through a pipe as raw BGR, upright (ffmpeg applies rotation tags); their
+    times are the stream's packet time stamps in presentation order, which ``-fps_mode passthrough`` keeps one
+    frame each."""
+
+    def __init__(self, path: Path) -> None:
+        def probe(entries: str, form: str) -> str:
+            cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", entries, "-of", form, str(path)]
+            return subprocess.run(cmd, capture_output=True, text=True).stdout
+
+        streams = json.loads(probe("stream=width,height,avg_frame_rate:stream_side_data=rotation", "json") or "{}")
+        stream = (streams.get("streams") or [{}])[0]
+        self._times = sorted(float(t) for t in probe("packet=pts_time", "csv=p=0").split() if t != "N/A")
+        width, height = int(stream.get("width", 0)), int(stream.get("height", 0))
+        rotation = int(float((stream.get("side_data_list") or [{}])[0].get("rotation", 0)))
+        self._shape = (width, height, 3) if rotation % 180 else (height, width, 3)
+        num, _, den = str(stream.get("avg_frame_rate", "0/0")).partition("/")
+        self._fps = float(num) / float(den) if den and float(den) else 0.0
+        self._read = 0
+        self._proc = None
+        if width and height:
+            cmd = ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v:0", "-fps_mode", "passthrough",
+                   "-f", "rawvideo", "-pix_fmt", "bgr24", "-"]  # fmt: skip
+            self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def isOpened(self) -> bool:  # cv2.VideoCapture's name
+        return self._proc is not None
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        size = int(np.prod(self._shape))
+        data = self._proc.stdout.read(size) if self._proc is not None and self._proc.stdout else b""
+        if len(data) < size:
+            return False, None
+        self._read += 1
+        return True, np.frombuffer(data, np.uint8).reshape(self._shape)
+
+    def grab(self) -> bool:
+        return self.read()[0]
+
+    def get(self, prop: int) -> float:
+        if prop == cv2.CAP_PROP_FPS:
+            return self._fps
+        if prop == cv2.CAP_PROP_FRAME_COUNT:
+            return float(len(self._times))
+        if prop == cv2.CAP_PROP_POS_MSEC and 0 < self._read <= len(self._times):
+            return 1000.0 * self._times[self._read - 1]
+        return float("nan") if prop == cv2.CAP_PROP_POS_MSEC else 0.0
+
+    def release(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            if self._proc.stdout:
+                self._proc.stdout.close()
 
 
 def _check_file(path: Path) -> None:
