@@ -1,4 +1,5 @@
-"""Frames in: open a video file or a camera with OpenCV, check it up front, iterate RGB frames.
+"""Frames in: open a video file or a camera with OpenCV (a file it cannot decode, such as AV1, with the system's
+ffmpeg where installed), check it up front, iterate RGB frames.
 
 Every problem with a file is raised as :class:`WorkoutError` naming the file, before any work is done
 where possible: missing, empty, not a video, no decodable frame. A file that stops decoding part-way
