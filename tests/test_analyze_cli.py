@@ -122,6 +122,22 @@ def test_plot_is_written(pushup_npy, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_annotate_draws_the_analysis_on_the_clip_itself(tmp_path):
+    import cv2
+
+    out = tmp_path / "annotated.mp4"
+    proc = workout(shared_path(*CLIP), "--exercise", "squat", "--annotate", out)
+    assert proc.returncode == 0, proc.stderr
+    source, drawn = cv2.VideoCapture(str(shared_path(*CLIP))), cv2.VideoCapture(str(out))
+    pairs = []
+    while (a := source.read())[0] & (b := drawn.read())[0]:
+        pairs.append((a[1].astype(int), b[1].astype(int)))
+    assert len(pairs) == 82 and not drawn.read()[0]  # every frame, at the clip's size
+    before, after = pairs[40]
+    assert np.abs(before - after)[:25, :150].mean() > 40  # the text band ("squat | reps ...") at the top left
+    assert np.abs(before - after)[-100:, -100:].mean() < 12  # elsewhere the clip (re-encoded), not a canvas
+
+
 @pytest.mark.slow
 def test_video_without_a_person_exits_3(tmp_path):
     import cv2
@@ -191,6 +207,7 @@ def test_landmarks_with_no_pose_exit_3(tmp_path):
         (["--min-confidence", "2"], ["--min-confidence"]),
         (["--model", "/nonexistent/bundle"], ["/nonexistent/bundle"]),
         (["--plot", "reps.txt"], ["reps.txt", "--plot", ".png"]),  # before any work, not after it
+        (["--annotate", "out.gif"], ["out.gif", "--annotate", ".webm"]),
     ],
 )
 def test_bad_options(pushup_npy, args, words):

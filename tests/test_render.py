@@ -93,3 +93,23 @@ def test_text_wrapped_to_a_portrait_frame_fits_across_it():
         for line in textwrap.wrap(tip, text_columns(frame)):
             (line_width, _), _ = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, _text_scale(frame), 1)
             assert 10 + line_width <= width, (width, line)
+
+
+def test_analysis_text_tells_the_reps_as_they_happen():
+    from workout_analysis.analysis.report import analyze
+    from workout_analysis.render import REP_VERDICT_S, analysis_text
+
+    seq, _ = generate("squat", seed=41, reps=4, view="side", faults=("shallow_depth",))
+    result = analyze(seq, exercise="squat")
+    reps, text = result.reps.reps, analysis_text(result, seq.timestamps)
+    assert len(reps) == 4
+    assert text(0)[0] == "squat | reps 0 of 4" and text(len(seq) - 1)[0] == "squat | reps 4 of 4"
+    verdicts = {}
+    for form in result.form.reps:  # each rep's score and first tip, shortly after it ends
+        after = next(i for i, t in enumerate(seq.timestamps) if t >= form.end_s + REP_VERDICT_S / 2)
+        tip = form.issues[0].message.replace("°", " deg") if form.issues else "good rep"
+        assert f"rep {form.index}: {form.score}/100, {tip}" in text(after)
+        verdicts[bool(form.issues)] = tip
+    assert verdicts[True].startswith("go lower: your thighs stopped") and verdicts[False] == "good rep"
+    during = next(i for i, t in enumerate(seq.timestamps) if reps[1].start_s < t < reps[1].end_s)
+    assert "rep 2" in text(during)

@@ -106,10 +106,17 @@ def analyze_file(path: str | os.PathLike[str], options: AnalyzeOptions = Analyze
     ``bundle`` is a loaded ModelBundle to reuse (default: load ``options.model``). Raises WorkoutError
     (or NoPersonError) naming the file when it cannot be analysed.
     """
+    return analyze_input(path, options, bundle, progress)[1]
+
+
+def analyze_input(path: str | os.PathLike[str], options: AnalyzeOptions = AnalyzeOptions(),
+                  bundle: ModelBundle | None = None, progress: Callable[[int], None] | None = None,
+                  ) -> tuple[PoseSequence, Analysis]:  # fmt: skip
+    """:func:`analyze_file`, with the pose sequence it analysed (to draw it, say)."""
     path = Path(path)
     exercise, model = _exercise_and_model(options, bundle, load_now=path.suffix.lower() not in LANDMARK_SUFFIXES)
     seq = read_input(path, options, progress)
-    return _analyze_sequence(seq, exercise, model, options, str(Item(path, options.video_id)))
+    return seq, _analyze_sequence(seq, exercise, model, options, str(Item(path, options.video_id)))
 
 
 def analyze_people(path: str | os.PathLike[str], max_people: int, options: AnalyzeOptions = AnalyzeOptions(),

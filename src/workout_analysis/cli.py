@@ -17,7 +17,9 @@ from .errors import WorkoutError
 if TYPE_CHECKING:  # for annotations only: the run functions import what they use, so --help stays instant
     from pathlib import Path
 
+    from .analysis.report import Analysis
     from .batch import AnalyzeOptions, Outcome
+    from .sequence import PoseSequence
 
 DESCRIPTION = """\
 Recognise the exercise in a workout video, count the repetitions and score the form.
@@ -170,6 +172,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def add_analyze(sub: argparse._SubParsersAction) -> None:
+    from .render import VIDEO_TYPES  # numpy only: cheap enough for every command's start
+
     p = sub.add_parser(
         "analyze",
         help="exercise, reps and form of a video or landmark file (or of a whole folder)",
@@ -191,6 +195,9 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
                    "'Squats', 'sit-up' or RepCount-A's names work too)")  # fmt: skip
     p.add_argument("--plot", metavar="PNG", help="draw the rep signal over time, reps and flagged reps marked "
                    "(.png, .svg or .pdf; one input only)")  # fmt: skip
+    p.add_argument("--annotate", metavar="VIDEO", help="write the video (a dark canvas for a landmark file) with the "
+                   "skeleton, the exercise, the running rep count and each rep's score and first tip drawn on it "
+                   f"({VIDEO_TYPES}; one input only)")  # fmt: skip
     p.add_argument("--stride", type=int, default=1, metavar="N", help="use every N-th frame (default 1: all)")
     p.add_argument("--fps", type=float, help="frame rate of a landmark file that does not record it (default 30)")
     p.add_argument("--video-id", metavar="ID", help="which sequence of a file holding several (an extract "
@@ -216,11 +223,14 @@ def _analyze_options(args: argparse.Namespace) -> AnalyzeOptions:
     from .analysis.plot import PLOT_FORMATS
     from .analysis.report import check_exercise
     from .batch import AnalyzeOptions
+    from .render import VIDEO_CODECS, VIDEO_TYPES
 
     if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
         raise WorkoutError(f"--min-confidence must be between 0 and 1, got {args.min_confidence}")
     if args.plot and Path(args.plot).suffix.lower() not in PLOT_FORMATS:
         raise WorkoutError(f"{args.plot}: --plot writes {', '.join(PLOT_FORMATS)}; end the file name with one of them")
+    if args.annotate and Path(args.annotate).suffix.lower() not in VIDEO_CODECS:
+        raise WorkoutError(f"{args.annotate}: --annotate writes {VIDEO_TYPES}; end the file name with one of them")
     config = DecoderConfig() if args.min_confidence is None else DecoderConfig(min_confidence=args.min_confidence)
     exercise = None if args.exercise is None else check_exercise(args.exercise)
     return AnalyzeOptions(args.model, exercise, config, args.stride, args.fps, args.video_id, args.pose_cache)
@@ -242,10 +252,10 @@ def run_analyze(args: argparse.Namespace) -> int:
         return _run_people(args, options)
     import json
 
-    from .batch import analyze_file
+    from .batch import analyze_input
 
     with _pose_progress(path, args.stride, "finding the pose") as bar:
-        result = analyze_file(path, options, progress=bar.update)
+        seq, result = analyze_input(path, options, progress=bar.update)
     if args.plot and result.reps is None:
         print(f"workout: warning: {args.plot} not drawn: no exercise recognised, so no reps to plot", file=sys.stderr)
     elif args.plot:
@@ -255,10 +265,33 @@ def run_analyze(args: argparse.Namespace) -> int:
         # the file's name, with the video id of a multi-video file (which holds a '/': not a path's name)
         title = f"{Item(Path(path.name), args.video_id)}: {result.recognition.describe()}"
         plot_timeline(result.reps, args.plot, result.form, title=title)
+    if args.annotate:
+        _annotate(path, seq, result, args.annotate)
     for warning in result.warnings:
         print(f"workout: warning: {warning}", file=sys.stderr)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.to_text())
     return 0
+
+
+def _annotate(path: Path, seq: PoseSequence, result: Analysis, out: str) -> None:
+    """``--annotate``: the analysis drawn on the video's frames (read again: keeping them all would take GBs), or on a
+    dark canvas for a landmark file."""
+    from contextlib import nullcontext
+
+    import cv2
+    from tqdm import tqdm
+
+    from .batch import LANDMARK_SUFFIXES
+    from .render import analysis_text, canvas_size, render_frames, write_video
+    from .video import VideoReader
+
+    video = path.suffix.lower() not in LANDMARK_SUFFIXES
+    with VideoReader(path, stride=int(seq.meta.get("stride", 1))) if video else nullcontext() as reader:
+        background = None if reader is None else (cv2.cvtColor(f.rgb, cv2.COLOR_RGB2BGR) for f in reader)
+        size = canvas_size(seq) if reader is None else (reader.width, reader.height)
+        frames = render_frames(seq, analysis_text(result, seq.timestamps), size=size, background=background)
+        with tqdm(frames, total=len(seq), unit="frame", desc="drawing", file=sys.stderr, leave=False) as bar:
+            write_video(bar, out, seq.fps)
 
 
 def _run_people(args: argparse.Namespace, options: AnalyzeOptions) -> int:
@@ -269,8 +302,8 @@ def _run_people(args: argparse.Namespace, options: AnalyzeOptions) -> int:
 
     if args.people < 1:
         raise WorkoutError(f"--people must be 1 or more, got {args.people}")
-    if args.plot:
-        raise WorkoutError("--plot draws one person's reps; use it without --people")
+    if args.plot or args.annotate:
+        raise WorkoutError("--plot and --annotate draw one person's reps; use them without --people")
     if args.pose_cache:
         raise WorkoutError("--pose-cache keeps one person's poses, and --people finds everyone anew: use one or the other")
     path = Path(args.inputs[0])
@@ -310,8 +343,8 @@ def _run_batch(args: argparse.Namespace, options: AnalyzeOptions) -> int:
     from .batch import analyze_many, find_inputs
     from .dataset import default_workers
 
-    if args.plot or args.video_id or args.people != 1:
-        raise WorkoutError("--plot, --video-id and --people take one input, not a batch")
+    if args.plot or args.annotate or args.video_id or args.people != 1:
+        raise WorkoutError("--plot, --annotate, --video-id and --people take one input, not a batch")
     if args.workers is not None and args.workers < 1:
         raise WorkoutError(f"--workers must be 1 or more, got {args.workers}")
     output = None if args.output is None else Path(args.output)

@@ -6,8 +6,10 @@ by the analysis for annotated output. Frames are BGR uint8 arrays as OpenCV uses
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,10 +18,14 @@ from .features import frame_aspect
 from .fileio import atomic_path
 from .sequence import LANDMARK_NAMES, SKELETON_EDGES, PoseSequence
 
+if TYPE_CHECKING:
+    from .analysis.report import Analysis
+
 LEFT_COLOUR = (60, 160, 255)  # BGR: orange for the person's left
 RIGHT_COLOUR = (255, 180, 60)  # blue for the right
 CENTRE_COLOUR = (200, 200, 200)
 MIN_VISIBILITY = 0.5  # below this a landmark is drawn faint (MediaPipe's own drawing threshold)
+REP_VERDICT_S = 2.5  # how long a rep's score and tip stay on an annotated video after the rep ends
 _SIDE = np.array([1 if n.startswith("left") else -1 if n.startswith("right") else 0 for n in LANDMARK_NAMES])
 
 
@@ -103,6 +109,44 @@ def truth_text(meta: dict) -> Callable[[int], list[str]] | None:
     return lines
 
 
+def analysis_text(result: Analysis, timestamps: np.ndarray) -> Callable[[int], list[str]]:
+    """Per-frame lines telling an analysis as the video unfolds: the exercise, the reps done so far out of all,
+    what is decoded at that time where it is not the exercise counted, the rep in progress, and each rep's form
+    score and first tip for :data:`REP_VERDICT_S` seconds after it ends. ASCII only: OpenCV's fonts have no
+    degree sign."""
+    from .exercises import HOLDS, NO_EXERCISE, display_name
+
+    segments = result.recognition.segments
+    reps = result.reps.reps if result.reps is not None else []
+    scored = {r.index: r for r in result.form.reps} if result.form is not None else {}
+    hold = result.reps is not None and result.reps.exercise in HOLDS and result.reps.method == "hold"
+    counted = result.recognition.exercise  # with none recognised, the whole pose's repeated movements are counted
+    what = "reps" if result.recognition.recognised else "repeated movements"
+
+    def name(exercise: str) -> str:
+        return "no exercise recognised" if exercise == NO_EXERCISE else display_name(exercise)
+
+    def lines(i: int) -> list[str]:
+        t = float(timestamps[i])
+        out = [name(counted)]
+        if hold:
+            out[0] += f" | held {result.reps.hold_s or 0.0:.0f} s in all"
+        elif result.reps is not None:
+            out[0] += f" | {what} {sum(r.end_s <= t for r in reps)} of {len(reps)}"
+        now = next((s.exercise for s in segments if s.start_s <= t < s.end_s), counted)
+        if now != counted:  # a video of several exercises, or rest: the reps counted are the main exercise's
+            out.append(f"this part: {name(now)}")
+        for rep in reps:
+            if rep.start_s <= t < rep.end_s:
+                out.append(f"rep {rep.index}")
+            elif rep.end_s <= t < rep.end_s + REP_VERDICT_S and (form := scored.get(rep.index)) is not None:
+                tip = form.issues[0].message.replace("°", " deg") if form.issues else "good rep"
+                out.append(f"rep {rep.index}: {form.score}/100, {tip}")
+        return out
+
+    return lines
+
+
 def render_frames(
     seq: PoseSequence,
     text: Sequence[str] | Callable[[int], Sequence[str]] | None = None,
@@ -130,7 +174,7 @@ def render_frames(
         lines = list(text(i) if callable(text) else text)
         if not seq.has_pose[i]:
             lines.append("no pose")
-        yield put_text(frame, lines)
+        yield put_text(frame, [part for line in lines for part in textwrap.wrap(line, text_columns(frame)) or [""]])
 
 
 def side_by_side(left: Iterable[np.ndarray], right: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
