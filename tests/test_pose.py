@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -83,6 +85,21 @@ def test_a_phone_clip_stored_on_its_side_is_turned_upright(tmp_path: Path) -> No
     assert (seq.meta["width"], seq.meta["height"]) == (360, 640) and seq.has_pose.mean() > 0.9
     y = np.nanmedian(seq.landmarks[seq.has_pose][..., 1], axis=0)  # upright, as in the clip itself
     assert y[LANDMARK_INDEX["nose"]] < y[LANDMARK_INDEX["left_hip"]] < y[LANDMARK_INDEX["left_ankle"]]
+    both = seq.has_pose & original.has_pose
+    assert np.nanmedian(np.abs(seq.xyz[both, :, :2] - original.xyz[both, :, :2])) < 0.02
+
+
+def test_non_square_pixels_are_shown_as_a_player_shows_them(tmp_path: Path) -> None:
+    """Anamorphic video (15 of the shared clips: 960x640 frames of 3:8 pixels, shown as 360x640) is scaled back: a
+    person stretched to twice their width was found in about half the frames of such a clip."""
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed (apt install ffmpeg)")
+    clip = ("videos", "squat", "spotter__squat-james-smith.mp4")  # 360x640
+    wide = tmp_path / "anamorphic.mp4"  # stored 720x640, pixels half as wide as tall: shown 360x640 again
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(shared_path(*clip)), "-vf", "scale=720:640,setsar=1/2",
+                    "-c:v", "mpeg4", "-q:v", "2", str(wide)], check=True)  # fmt: skip
+    seq, original = extract_sequence(wide), extract_sequence(shared_path(*clip))
+    assert (seq.meta["width"], seq.meta["height"]) == (360, 640) and seq.has_pose.mean() > 0.9
     both = seq.has_pose & original.has_pose
     assert np.nanmedian(np.abs(seq.xyz[both, :, :2] - original.xyz[both, :, :2])) < 0.02
 

@@ -35,8 +35,9 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
 # Bump when what a cache entry holds changes, so old entries are not reused. 2: videos with a rotation tag
-# (phones) are read upright, and frames keep their own times in a variable-frame-rate video.
-CACHE_FORMAT = 2
+# (phones) are read upright, and frames keep their own times in a variable-frame-rate video. 3: frames of
+# non-square pixels are scaled to the shape a player shows.
+CACHE_FORMAT = 3
 CSV_NAME = "pose_landmarks_dataset.csv"
 SOURCE_COLUMNS = ("source_repo", "source")  # accepted names of the source column in a sources TSV
 

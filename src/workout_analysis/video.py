@@ -36,6 +36,8 @@ SANE_FPS = (1.0, 240.0)
 # A file whose decoding stops more than this fraction short of the frame count in its header is
 # reported as truncated (headers are often off by a frame or two).
 TRUNCATION_TOLERANCE = 0.02
+# Pixel aspect ratios this close to 1 (1216:1215 is common) are square for our purpose: not worth a resize.
+SQUARE_PIXEL_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,13 @@ class VideoReader:
             self._cap.release()
             raise WorkoutError(f"{self.name}: has no decodable frame (empty, truncated or corrupt video)")
         self._first: np.ndarray | None = first
-        self.height, self.width = first.shape[:2]
+        # Non-square pixels (anamorphic video: a 960x640 frame shown as 360x640): frames are scaled to the shape a
+        # player shows, or the person is stretched and MediaPipe finds them in fewer frames.
+        sar = self._cap.get(cv2.CAP_PROP_SAR_NUM) / (self._cap.get(cv2.CAP_PROP_SAR_DEN) or 1.0)
+        height, width = first.shape[:2]
+        if np.isfinite(sar) and sar > 0 and abs(sar - 1.0) > SQUARE_PIXEL_TOLERANCE:
+            width, height = (round(width * sar), height) if sar < 1 else (width, round(height / sar))
+        self.height, self.width = height, width
         fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps_guessed = not (np.isfinite(fps) and SANE_FPS[0] <= fps <= SANE_FPS[1])
         self.fps = DEFAULT_FPS if self.fps_guessed else fps
@@ -135,6 +143,8 @@ class VideoReader:
         start = self._position()
         while True:
             if index % self.stride == 0:
+                if bgr.shape[:2] != (self.height, self.width):
+                    bgr = cv2.resize(bgr, (self.width, self.height), interpolation=cv2.INTER_AREA)
                 yield Frame(index, t, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             index += 1
             self.decoded = index
