@@ -49,6 +49,9 @@ LEVEL_WINDOW = 1.5  # periods either side over which the local range is taken ..
 MAX_LEVEL_WINDOW_S = 5.0  # ... but no more than this: bounds the live counter's delay
 MIN_LOCAL_RANGE = 0.2  # a local range under this share of the whole set's range is standing still
 PC_WEIGHT = 0.9
+FEW_CYCLES = 2.5  # up to this many cycles of a signal that does not repeat: a short set, not noise
+WEAK_REPEAT = 0.1  # an autocorrelation this low is no repetition: a set of a rep or two, or none
+SHORT_SET_S = 20.0  # a set of a rep or two is over within this; longer, few cycles are posture changes
 PAIR_RATIO = (1.6, 2.4)  # a component of an alternating exercise repeating this x slower follows left-right pairs
 SAGITTAL = frozenset({"knee", "hip", "ankle", "trunk_lean"})  # angles that bend towards a front camera
 FRONT_SAGITTAL_WEIGHT = 0.8
@@ -335,7 +338,8 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> tuple[_P
     components are candidates too (and the only ones for an exercise the counter does not know). For
     an alternating exercise a component that repeats once per left-and-right pair of the exercise's
     own best signal is left out (it would count half); one at another tempo stays, as the movement
-    may not be the named one (a sit-up recognised as a Russian twist).
+    may not be the named one (a sit-up recognised as a Russian twist). Where none of the exercise's signals
+    repeats (a set of a rep or two) but one of them moves, that one is taken over any component.
     """
     bones = bone_reference(points)
     bad = _implausible_frames(points, bones, fps)
@@ -348,12 +352,14 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> tuple[_P
     lags = (max(2, int(MIN_PERIOD_S * fps)), int(MAX_PERIOD_S * fps))
     # facing the camera, legs and trunk bend towards it: their 2-D angles shrink and distort
     facing = view_cues(points)[0] <= FRONT_MAX_YAW
-    best, first_pc_range, own_period = None, None, 0
+    best, first_pc_range, own_period, moving_own, own_score = None, None, 0, None, 0.0
     for rank, (spec, raw) in enumerate(cands):
         x = smooth(fill_gaps(raw, int(MAX_GAP_S * fps)), 0.1 * fps)
         score, period = periodicity(x, *lags)
         if np.isfinite(x).any() and np.ptp(np.nanpercentile(x, RANGE_PERCENTILES)) < MIN_RANGE[_unit(spec.name)]:
             score = 0.0  # repeats, but too little to be the exercise (an arm kept straight, detector jitter)
+        elif spec.name != PCA_SIGNAL and moving_own is None and len(x) <= SHORT_SET_S * fps and _few_cycles(x):
+            moving_own = (0.0, spec, raw, 0, rank)  # the exercise's first signal that moves, a rep or two
         score *= 1.0 if rank == 0 else (PC_WEIGHT if spec.name == PCA_SIGNAL else 0.9)
         if facing and spec.name in SAGITTAL:
             score *= FRONT_SAGITTAL_WEIGHT
@@ -364,10 +370,16 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> tuple[_P
             score *= np.sqrt(min(1.0, pc_range / max(first_pc_range, 1e-9)))
             if exercise in ALTERNATING and own_period and PAIR_RATIO[0] <= period / own_period <= PAIR_RATIO[1]:
                 score = 0.0
-        elif score > 0 and (best is None or score > best[0]):
-            own_period = period  # the best of the exercise's own signals so far
+        else:
+            own_score = max(own_score, score)
+            if score > 0 and (best is None or score > best[0]):
+                own_period = period  # the best of the exercise's own signals so far
         if best is None or score > best[0]:
             best = (score, spec, raw, period, rank)
+    if best[1].name == PCA_SIGNAL and own_score < WEAK_REPEAT and moving_own is not None:
+        # None of the exercise's signals repeats, yet one moves: a set too short to repeat (one or two reps),
+        # where a minor component's chance wiggle would otherwise set the reps apart from the movement named
+        best = moving_own
     _, spec, raw, period, rank = best
     if spec.name == PCA_SIGNAL:  # keep just the chosen component
         basis = (basis[0], basis[1][[rank - (len(cands) - pcs.shape[1])]])
@@ -378,6 +390,17 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> tuple[_P
     # a principal component has no natural rest end: rest is where the person spends more time
     plan.rest_high = spec.rest_high if spec.name != PCA_SIGNAL else bool(np.median(v) > (plan.lo + plan.hi) / 2)
     return plan, bad
+
+
+def _few_cycles(x: np.ndarray) -> bool:
+    """The signal crosses the middle of its range at most twice per cycle for :data:`FEW_CYCLES` cycles: a set
+    of a rep or two, too short for its repetition to show."""
+    v = x[np.isfinite(x)]
+    if not len(v):
+        return False
+    lo, hi = np.percentile(v, RANGE_PERCENTILES)
+    side = v > (lo + hi) / 2
+    return int(np.count_nonzero(side[1:] != side[:-1])) <= 2 * FEW_CYCLES
 
 
 def _local_levels(x: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
