@@ -4,7 +4,9 @@
     GET  /api/exercises     the exercises a user may name instead of recognition, and the upload limit
     POST /api/analyze?name=clip.mp4[&exercise=squat][&video_id=ID]   body: the file itself (video_id: which
          sequence of a file holding several, an extract table or an .npz of several arrays)
-         -> 200 the JSON of ``workout analyze --json`` plus "plot" (a PNG data URL of the rep timeline)
+         -> 200 the JSON of ``workout analyze --json`` plus "plot" (a PNG data URL of the rep timeline),
+            "check_labels" (each form check's name as the report prints it) and "form_verdict" (the report's
+            sentence after the form summary, e.g. "Faults to fix.")
          -> 400 {"error": "..."} for a file or option at fault, 411 no Content-Length, 413 too large,
             422 no person found, 500 a fault of this program (its traceback goes to the server's stderr)
 
@@ -154,7 +156,10 @@ class WorkoutServer(ThreadingHTTPServer):
                 except WorkoutError as exc:  # name the file as the user knows it, not its temporary copy
                     raise type(exc)(str(exc).replace(str(path), name)) from None
                 result.input = str(Item(Path(name), video_id))
+                result.warnings = [w.replace(str(path), name) for w in result.warnings]  # as errors, above
                 out = result.to_dict()
+                out["check_labels"] = _check_labels(result.form)
+                out["form_verdict"] = _form_verdict(result.form)
                 out["plot"] = None
                 if result.reps is not None and result.reps.reps:
                     from ..analysis.plot import plot_timeline
@@ -163,6 +168,25 @@ class WorkoutServer(ThreadingHTTPServer):
                     plot_timeline(result.reps, png, result.form, title=f"{name}: {result.recognition.describe()}")
                     out["plot"] = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
         return out
+
+
+def _check_labels(form: Any) -> dict[str, str]:
+    """How the report names each check of ``form`` ("knee_valgus" -> "knees caving in"), for the page."""
+    if form is None:
+        return {}
+    from ..analysis.form import check_label
+
+    return {check: check_label(check) for check in [*form.checked, *form.skipped] if check != "all"}
+
+
+def _form_verdict(form: Any) -> str:
+    """The sentence the text report puts after the form summary ("Faults to fix."; "" without one), for the page.
+    Read from the report's own line so that the page and ``workout analyze`` never disagree."""
+    if form is None:
+        return ""
+    from ..analysis.report import _form_lines
+
+    return _form_lines(form)[0].partition(f": {form.summary}.")[2].strip()
 
 
 def _receive(source: BinaryIO, size: int, path: Path, name: str) -> None:
