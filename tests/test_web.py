@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import shared_path
 
@@ -62,11 +63,22 @@ def test_upload_a_synthetic_set(server, tmp_path):
     assert abs(out["reps"]["count"] - truth.reps) <= 1
     assert out["plot"].startswith("data:image/png;base64,")
     assert base64.b64decode(out["plot"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    # for the page: the checks' names as the text report prints them, and its verdict (none: nothing to fix)
+    assert out["check_labels"]["knee_valgus"] == "knees caving in" and out["form_verdict"] == ""
+
+
+def test_warnings_name_the_upload_and_the_verdict_is_the_reports(server, tmp_path):
+    seq, _ = generate("squat", seed=5, reps=6)
+    seq.landmarks[: len(seq) * 2 // 3] = np.nan  # a person in a third of the frames: a warning naming the file
+    seq.save(tmp_path / "set.npz")
+    status, body, _ = request(server, "/api/analyze?name=gap.npz&exercise=plank", (tmp_path / "set.npz").read_bytes())
+    out = json.loads(body)
+    assert status == 200 and out["warnings"], out
+    assert all(w.startswith("gap.npz: ") for w in out["warnings"]), out["warnings"]  # not the temporary copy's path
+    assert out["form"]["faulty"] is True and out["form_verdict"] == "Faults to fix."
 
 
 def test_a_file_of_several_sequences_is_analysed_one_at_a_time(server, tmp_path):
-    import numpy as np
-
     sets = {f"seed{k}": generate("jumping_jack", seed=k, reps=5)[0].landmarks for k in (1, 2)}
     np.savez(tmp_path / "two.npz", **sets)
     body = (tmp_path / "two.npz").read_bytes()
@@ -140,13 +152,18 @@ def test_serve_refuses_a_bad_port_in_one_line():
 
 
 def test_the_page_in_a_real_browser(server, tmp_path):
-    """Headless Chromium, driven over the DevTools protocol: pick a file, press Analyse, read the result."""
+    """Headless Chromium, driven over the DevTools protocol: pick a file, press Analyse, read the result; the
+    page says what the command line says, in the page's own terms, and its status region is never left empty."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if chromium is None:
         pytest.skip("Chromium is not installed (make setup installs it where apt-get runs as root)")
     websocket = pytest.importorskip("websocket", reason="websocket-client is in requirements-dev.txt")
     seq, truth = generate("squat", seed=5, reps=6)
     seq.save(tmp_path / "set.npz")
+    np.save(tmp_path / "short.npy", seq.landmarks[:20])  # 0.5 s with a pose: too short to recognise
+    np.savez(tmp_path / "two.npz", seed1=generate("jumping_jack", seed=1, reps=5)[0].landmarks,
+             seed2=generate("jumping_jack", seed=2, reps=5)[0].landmarks)  # fmt: skip
+    generate("no_exercise", seed=3)[0].save(tmp_path / "idle.npz")  # the model calls it "no exercise" (74% sure)
     profile = tmp_path / "profile"
     browser = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
                                 f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
@@ -184,17 +201,56 @@ def test_the_page_in_a_real_browser(server, tmp_path):
                 time.sleep(0.3)
             return value
 
+        def analyse(path: Path, exercise: str = "", video_id: str = "") -> tuple[list[str], str]:
+            """Pick the file, fill the form, press Analyse: every status shown on the way, and the result's text."""
+            cdp("DOM.setFileInputFiles", files=[str(path)], nodeId=node)
+            js(f"document.getElementById('exercise').value = {json.dumps(exercise)};"
+               f"document.getElementById('video_id').value = {json.dumps(video_id)}")  # fmt: skip
+            js("window.said = []; new MutationObserver(() => said.push(document.getElementById('status').innerText))"
+               ".observe(document.getElementById('status'), {childList: true, subtree: true, characterData: true})")
+            js("document.getElementById('go').click()")
+            wait_for("!document.getElementById('go').disabled")
+            return js("said"), js("document.getElementById('result').innerText")
+
         cdp("Page.navigate", url=server.url)
         assert wait_for("document.querySelectorAll('#exercise option').length > 40")  # the list came from the API
         node = cdp("DOM.querySelector", nodeId=cdp("DOM.getDocument")["root"]["nodeId"], selector="#file")["nodeId"]
-        cdp("DOM.setFileInputFiles", files=[str(tmp_path / "set.npz")], nodeId=node)
-        js("document.getElementById('exercise').value = 'squat'")  # named, as a user who knows it would
-        js("document.getElementById('go').click()")
-        text = wait_for("document.getElementById('result').innerText")
-        assert text.splitlines()[0] == "squat" and f"Repetitions: {truth.reps}" in text
-        assert "form" in text.lower() and "set.npz" in text
+        said, text = analyse(tmp_path / "set.npz", "squat")  # named, as a user who knows it would
+        assert said[0] == "Uploading set.npz..." and "Analysing set.npz..." in said  # uploading first, then analysing
+        assert said[-1] == f"Done: squat, {truth.reps} reps."  # left for a screen reader, not emptied
+        assert js("document.querySelector('#result h2').innerText") == "squat"  # the answer is a heading
+        assert f"Repetitions: {truth.reps}" in text and "set.npz" in text and "Held for" not in text
+        assert "not checked, knees caving in: needs a front view" in text  # the report's label, not "knee valgus"
         assert js("document.querySelector('#result img').src.startsWith('data:image/png;base64,')")
-        assert js("document.getElementById('status').innerText") == ""  # no error shown
+        assert js("document.querySelector('#result img').alt") == f"Rep timeline of squat: {truth.reps} reps " \
+            "marked over time, none flagged for form"
+        shown, natural = js("[...['width', 'naturalWidth'].map((k) => document.querySelector('#chart img')[k])]")
+        assert shown < natural  # shrunk to the page; a click shows it at full size
+        js("document.getElementById('chart').click()")
+        assert js("document.querySelector('#chart img').width") == natural
+        assert js("document.getElementById('chart').getAttribute('aria-expanded')") == "true"
+
+        said, text = analyse(tmp_path / "set.npz", "plank")  # a "hold" that kept moving: its moves are counted
+        assert "Repeated movements (counted from the whole pose): " in text and "Held for" not in text
+        assert "note: held still for only" in text and "Faults to fix." in text  # the CLI's note and verdict
+        assert said[-1].startswith("Done: plank, ") and said[-1].endswith(" reps.")
+
+        said, text = analyse(tmp_path / "idle.npz")
+        assert text.splitlines()[0] == "No exercise recognised" and "choose it in the Exercise list" in text
+        assert "No repetitions counted" in text and not js("document.querySelector('#result table')")
+        assert said[-1] == "Done: no exercise recognised, 0 reps."
+
+        # command-line advice turned into the page's: the exercise list, the video id field
+        said, text = analyse(tmp_path / "short.npy")
+        assert text == "" and said[-1].startswith("short.npy: too short to recognise an exercise") \
+            and said[-1].endswith("(or choose the exercise in the Exercise list and press Analyse again)")
+        said, _ = analyse(tmp_path / "two.npz", "jumping_jack")
+        assert said[-1] == "two.npz: holds 2 sequences (seed1, seed2); type one of these ids in the Video id field " \
+            "and press Analyse again"
+        assert js("document.activeElement.id") == "video_id"
+        said, text = analyse(tmp_path / "two.npz", "jumping_jack", "seed2")
+        assert "two.npz (video seed2)" in text and said[-1] == "Done: jumping jack, 5 reps."
+
         big = tmp_path / "big.npz"
         big.write_bytes(b"\0" * 3 * 2**20)  # over the 2 MB limit: refused by the page itself, with the reason
         cdp("DOM.setFileInputFiles", files=[str(big)], nodeId=node)
