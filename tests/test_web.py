@@ -234,6 +234,7 @@ def test_the_page_in_a_real_browser(server, tmp_path):
         assert "Repeated movements (counted from the whole pose): " in text and "Held for" not in text
         assert "note: held still for only" in text and "Faults to fix." in text  # the CLI's note and verdict
         assert said[-1].startswith("Done: plank, ") and said[-1].endswith(" reps.")
+        assert "flagged" not in js("document.querySelector('#result img').alt")  # the hold is judged as a whole
 
         said, text = analyse(tmp_path / "idle.npz")
         assert text.splitlines()[0] == "No exercise recognised" and "choose it in the Exercise list" in text
