@@ -55,7 +55,7 @@ def test_clean_synthetic_sets_score_well(exercise):
 def test_injected_fault_is_caught_on_its_reps(exercise, fault, view, check, seed):
     form, truth = _form(exercise, seed=seed, view=view, faults=(fault,))
     if exercise == "plank":  # a hold: one stretch, faulty as a whole
-        assert [r.index for r in form.reps if any(i.check == check for i in r.issues)] == [1]
+        assert [r.index for r in form.reps if any(i.check == check for i in r.issues)] == [0]  # the whole hold, not "rep 1"
         return
     affected = set(truth.faults[0][1])
     flagged = {_true_rep(r, truth) for r in form.reps if any(i.check == check for i in r.issues)}
@@ -122,7 +122,13 @@ def test_no_reps_and_no_posture_check_is_not_scored():
     still = PoseSequence(np.repeat(seq.landmarks[len(seq) // 2 : len(seq) // 2 + 1], 90, axis=0), seq.fps, meta=seq.meta)
     form = assess_form(still, "bench_press", count_reps(still, "bench_press"))
     assert form.reps == [] and form.checked == [] and form.score is None and form.faulty is None
-    assert form.summary.startswith("not checked: no reps counted, and no posture check of a bench press")
+    assert form.summary.startswith("not checked: no reps counted, and a bench press's checks judge each rep")
+    # an exercise with posture checks, none of them for this view, says that instead (a push-up filmed from the front)
+    seq, _ = generate("push_up", seed=3, reps=1, view="front")
+    still = PoseSequence(np.repeat(seq.landmarks[len(seq) // 2 : len(seq) // 2 + 1], 90, axis=0), seq.fps, meta=seq.meta)
+    form = assess_form(still, "push_up", count_reps(still, "push_up"))
+    assert form.view == "front" and form.checked == []
+    assert form.summary == "not checked: no reps counted, and no posture check of a push up applies to a video filmed from the front"
 
 
 def test_a_value_just_past_its_limit_is_not_shown_equal_to_it():

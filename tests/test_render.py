@@ -107,9 +107,23 @@ def test_analysis_text_tells_the_reps_as_they_happen():
     verdicts = {}
     for form in result.form.reps:  # each rep's score and first tip, shortly after it ends
         after = next(i for i, t in enumerate(seq.timestamps) if t >= form.end_s + REP_VERDICT_S / 2)
-        tip = form.issues[0].message.replace("°", " deg") if form.issues else "good rep"
+        tip = form.issues[0].message if form.issues else "good rep"
         assert f"rep {form.index}: {form.score}/100, {tip}" in text(after)
         verdicts[bool(form.issues)] = tip
     assert verdicts[True].startswith("go lower: your thighs stopped") and verdicts[False] == "good rep"
     during = next(i for i, t in enumerate(seq.timestamps) if reps[1].start_s < t < reps[1].end_s)
     assert "rep 2" in text(during)
+
+
+def test_text_is_written_in_ascii_and_wrapped_to_the_frame():
+    """OpenCV's fonts have no degree sign ("29°" came out "29??"); a long line wraps rather than running off."""
+    from workout_analysis.render import _text_scale, put_text, text_columns
+
+    blank = np.zeros((640, 360, 3), np.uint8)
+    tip = "go lower: your thighs stopped 29° above parallel (aim for parallel, 18° above at most)"
+    assert np.array_equal(put_text(blank.copy(), [tip]), put_text(blank.copy(), [tip.replace("°", " deg")]))
+    drawn = put_text(blank.copy(), [tip])
+    rows = np.flatnonzero(drawn.any(axis=(1, 2)))
+    line_height = int(28 * _text_scale(blank)) + 4
+    assert len(tip) > text_columns(blank) and rows.max() - rows.min() > 1.5 * line_height  # more than one line
+    assert not drawn[:, -5:].any()  # nothing reaches the right edge

@@ -657,7 +657,7 @@ def _live_annotated(session, frames, tell, args):  # type: ignore[no-untyped-def
                 continue
             bgr = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR)
             draw_skeleton(bgr, session.landmarks, thickness=max(2, bgr.shape[0] // 240))
-            put_text(bgr, session.overlay(min(OVERLAY_COLUMNS, text_columns(bgr))))  # a portrait frame is narrow
+            put_text(bgr, session.overlay(min(OVERLAY_COLUMNS, text_columns(bgr))))  # narrower than the frame allows
             if args.show:
                 try:
                     cv2.imshow("workout live", bgr)

@@ -61,7 +61,8 @@ def draw_skeleton(frame: np.ndarray, landmarks: np.ndarray, thickness: int = 2) 
 
 
 def _text_scale(frame: np.ndarray) -> float:
-    return max(0.4, frame.shape[0] / 900)
+    """By the frame's short side: by its height, a portrait frame's text covered a third of it."""
+    return max(0.4, min(frame.shape[:2]) / 900)
 
 
 def text_columns(frame: np.ndarray, margin: int = 20) -> int:
@@ -73,13 +74,16 @@ def text_columns(frame: np.ndarray, margin: int = 20) -> int:
 
 
 def put_text(frame: np.ndarray, lines: Sequence[str], origin: tuple[int, int] = (10, 10)) -> np.ndarray:
-    """Write lines of text at the top left, white on a dark band so it reads on any background."""
+    """Write lines of text at the top left, white on a dark band so it reads on any background, each wrapped to the
+    frame's width (:func:`text_columns`). OpenCV's fonts are ASCII: a degree sign is written "deg"."""
     import cv2
 
     scale = _text_scale(frame)
     step = int(28 * scale) + 4
     x, y = origin
-    for i, line in enumerate(lines):
+    columns = text_columns(frame)
+    wrapped = [part for line in lines for part in textwrap.wrap(line.replace("°", " deg"), columns) or [""]]
+    for i, line in enumerate(wrapped):
         base = (x, y + (i + 1) * step)
         (tw, th), _ = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
         cv2.rectangle(frame, (base[0] - 3, base[1] - th - 4), (base[0] + tw + 3, base[1] + 5), (30, 30, 30), -1)
@@ -111,9 +115,8 @@ def truth_text(meta: dict) -> Callable[[int], list[str]] | None:
 
 def analysis_text(result: Analysis, timestamps: np.ndarray) -> Callable[[int], list[str]]:
     """Per-frame lines telling an analysis as the video unfolds: the exercise, the reps done so far out of all,
-    what is decoded at that time where it is not the exercise counted, the rep in progress, and each rep's form
-    score and first tip for :data:`REP_VERDICT_S` seconds after it ends. ASCII only: OpenCV's fonts have no
-    degree sign."""
+    the other exercise decoded at that time where no rep is counted, the rep in progress, and each rep's form
+    score and first tip for :data:`REP_VERDICT_S` seconds after it ends."""
     from .exercises import HOLDS, NO_EXERCISE, display_name
 
     segments = result.recognition.segments
@@ -134,13 +137,14 @@ def analysis_text(result: Analysis, timestamps: np.ndarray) -> Callable[[int], l
         elif result.reps is not None:
             out[0] += f" | {what} {sum(r.end_s <= t for r in reps)} of {len(reps)}"
         now = next((s.exercise for s in segments if s.start_s <= t < s.end_s), counted)
-        if now != counted:  # a video of several exercises, or rest: the reps counted are the main exercise's
-            out.append(f"this part: {name(now)}")
+        in_rep = any(rep.start_s <= t < rep.end_s for rep in reps)
+        if now not in (counted, NO_EXERCISE) and not in_rep:  # where another exercise is done, nothing is counted
+            out.append(f"this part looks like: {name(now)}")
         for rep in reps:
             if rep.start_s <= t < rep.end_s:
                 out.append(f"rep {rep.index}")
             elif rep.end_s <= t < rep.end_s + REP_VERDICT_S and (form := scored.get(rep.index)) is not None:
-                tip = form.issues[0].message.replace("°", " deg") if form.issues else "good rep"
+                tip = form.issues[0].message if form.issues else "good rep"
                 out.append(f"rep {rep.index}: {form.score}/100, {tip}")
         return out
 
@@ -174,7 +178,7 @@ def render_frames(
         lines = list(text(i) if callable(text) else text)
         if not seq.has_pose[i]:
             lines.append("no pose")
-        yield put_text(frame, [part for line in lines for part in textwrap.wrap(line, text_columns(frame)) or [""]])
+        yield put_text(frame, lines)
 
 
 def side_by_side(left: Iterable[np.ndarray], right: Iterable[np.ndarray]) -> Iterator[np.ndarray]:

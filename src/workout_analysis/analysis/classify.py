@@ -117,7 +117,7 @@ class Recognition:
             return f"{display_name(self.exercise)} (given)"
         if not self.recognised:
             return "no exercise recognised"
-        others = ", ".join(f"{display_name(c)} {p:.0%}" for c, p in self.runner_ups)
+        others = ", ".join(f"{display_name(c)} {p:.0%}" for c, p in self.runner_ups if p >= 0.005)  # no "0%" names
         return f"{display_name(self.exercise)} ({self.confidence:.0%} sure" + (f"; else {others})" if others else ")")
 
 

@@ -49,7 +49,7 @@ class Issue:
 
 @dataclass
 class RepForm:
-    """Form of one rep (index 0: the whole clip, when no reps were counted and only posture was checked)."""
+    """Form of one rep; index 0: the whole clip (a hold, or a set whose reps could not be counted: posture only)."""
 
     index: int
     score: int
@@ -566,11 +566,11 @@ def check_label(check: str) -> str:
 def _summary(exercise: str, reps: list[RepForm]) -> str:
     if not reps:
         return f"no {display_name(exercise)} reps to check"
+    if exercise in HOLDS:  # one hold, checked as one stretch: no reps to speak of
+        return "the hold needs work: " + "; ".join(i.message for i in reps[0].issues) if reps[0].issues else "good form"
     if reps[0].index == 0:
         issues = reps[0].issues
         return "no reps counted; posture over the whole clip: " + ("; ".join(i.message for i in issues) if issues else "good")
-    if exercise in HOLDS:  # one hold, checked as one stretch: no reps to speak of
-        return "the hold needs work: " + "; ".join(i.message for i in reps[0].issues) if reps[0].issues else "good form"
     flagged = [r for r in reps if r.issues]
     if not flagged:
         return {1: "good form", 2: "good form on both reps"}.get(len(reps), f"good form on all {len(reps)} reps")
@@ -612,13 +612,18 @@ def assess_form(seq: PoseSequence, exercise: str | None, reps: RepReport) -> For
         # for posture (a body line is wrong in any frame; depth or lockout need a rep's ends)
         a, b = int(posed[0]), int(posed[-1])
         t = seq.timestamps
-        rep_list = [Rep(1 if exercise in HOLDS else 0, float(t[a]), float(t[b]), float(t[(a + b) // 2]), 0.0, "deg", a, b, (a + b) // 2)]
+        rep_list = [Rep(0, float(t[a]), float(t[b]), float(t[(a + b) // 2]), 0.0, "deg", a, b, (a + b) // 2)]
         if exercise not in HOLDS:
             runnable = [c for c in runnable if c.name in POSTURE]
     if not runnable:  # nothing could be judged: say so, rather than score the set 100
-        why = "no reps counted, and no posture check" if not reps.reps and exercise not in HOLDS else "no check"
-        return FormReport(exercise, view, [], [], skipped, f"not checked: {why} of a {display_name(exercise)} "
-                          f"applies to a video filmed {_FILMED_FROM[view]}")  # fmt: skip
+        name, filmed = display_name(exercise), _FILMED_FROM[view]
+        if reps.reps or exercise in HOLDS:
+            why = f"no check of a {name} applies to a video filmed {filmed}"
+        elif any(c.name in POSTURE for c in checks):
+            why = f"no reps counted, and no posture check of a {name} applies to a video filmed {filmed}"
+        else:  # depth, lockout, range: every check of this exercise judges a rep's ends
+            why = f"no reps counted, and a {name}'s checks judge each rep"
+        return FormReport(exercise, view, [], [], skipped, f"not checked: {why}")
     set_rom = float(np.percentile([r.rom for r in rep_list], 90)) if rep_list else 0.0
     in_reps = np.zeros(len(seq), bool)
     for rep in rep_list:

@@ -22,6 +22,9 @@ SCHEMA_VERSION = 1
 MIN_RECOGNISE_S = 1.0
 # With a person in fewer of the frames than this, the report warns that it rests on part of the video only.
 MIN_POSE_SHARE = 0.5
+# Below this confidence the report warns that the exercise may be another: held out by source, the default model
+# names about half of such videos right (docs/results.md), and the reps and form then follow the wrong exercise.
+UNSURE = 0.4
 # Other exercises decoded for at least this long in all, in segments at least this sure, make a video "several
 # exercises": reps and form are then measured over the main exercise's span only (see counted_part).
 MIN_OTHER_EXERCISE_S = 7.5
@@ -114,15 +117,30 @@ def _reps_lines(reps: Any, form: Any) -> list[str]:
     return lines
 
 
+def form_verdict(form: Any) -> str:
+    """The set's verdict, the sentence after the form summary: "Faults to fix.", or that the tips are advice
+    only (and whether posture was checked at all); "" when there is nothing to say."""
+    from .form import ADVICE
+
+    if form is None:
+        return ""
+    if form.faulty:
+        return "Faults to fix."
+    if form.faulty is False and any(r.issues for r in form.reps):
+        if any(check not in ADVICE for check in form.checked):
+            return "No faults in how you hold yourself; the tips are about range or tempo."
+        return "The tips are about range or tempo; how you hold yourself was not checked here."
+    return ""
+
+
 def _form_lines(form: Any) -> list[str]:
     if form is None:
         return []
     from .form import check_label
 
     score = "" if form.score is None else f" {form.score}/100"
-    advice_only = form.faulty is False and any(r.issues for r in form.reps)
-    verdict = " Faults to fix." if form.faulty else " No faults in how you hold yourself; the tips are about range or tempo." if advice_only else ""
-    lines = [f"Form{score} ({form.view} view): {form.summary}.{verdict}"]
+    verdict = form_verdict(form)
+    lines = [f"Form{score} ({form.view} view): {form.summary}." + (f" {verdict}" if verdict else "")]
     lines += [f"  not checked, {check_label(check)}: {why}" for check, why in form.skipped.items()
               if check != "all"]  # "all": no checks for this exercise, which the summary says  # fmt: skip
     return lines
@@ -185,6 +203,10 @@ def analyze(
     if with_pose < MIN_POSE_SHARE * len(seq):
         result.warnings.append(f"{source}: a person was found in only {with_pose} of its {len(seq)} frames "
                                f"({with_pose / len(seq):.0%}): what happens in the others is not seen")  # fmt: skip
+    if recognition.recognised and recognition.confidence is not None and recognition.confidence < UNSURE:
+        result.warnings.append(f"{source}: the exercise is uncertain ({recognition.confidence:.0%} sure); if it is "
+                               f"not a {display_name(recognition.exercise)}, name it with --exercise to have it "
+                               "counted and checked as what it is")  # fmt: skip
     if reps:
         result.reps, result.form = _reps_and_form(seq, recognition)
     return result

@@ -159,7 +159,9 @@ class WorkoutServer(ThreadingHTTPServer):
                 result.warnings = [w.replace(str(path), name) for w in result.warnings]  # as errors, above
                 out = result.to_dict()
                 out["check_labels"] = _check_labels(result.form)
-                out["form_verdict"] = _form_verdict(result.form)
+                from ..analysis.report import form_verdict
+
+                out["form_verdict"] = form_verdict(result.form)
                 out["plot"] = None
                 if result.reps is not None and result.reps.reps:
                     from ..analysis.plot import plot_timeline
@@ -177,16 +179,6 @@ def _check_labels(form: Any) -> dict[str, str]:
     from ..analysis.form import check_label
 
     return {check: check_label(check) for check in [*form.checked, *form.skipped] if check != "all"}
-
-
-def _form_verdict(form: Any) -> str:
-    """The sentence the text report puts after the form summary ("Faults to fix."; "" without one), for the page.
-    Read from the report's own line so that the page and ``workout analyze`` never disagree."""
-    if form is None:
-        return ""
-    from ..analysis.report import _form_lines
-
-    return _form_lines(form)[0].partition(f": {form.summary}.")[2].strip()
 
 
 def _receive(source: BinaryIO, size: int, path: Path, name: str) -> None:
