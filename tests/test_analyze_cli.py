@@ -193,6 +193,19 @@ def test_a_person_in_few_frames_is_a_warning(tmp_path, pushup_npy):
     assert batch.stderr.count("a person was found in only") == 1
 
 
+def test_an_uncertain_exercise_is_a_warning_that_says_what_to_do(pushup_npy, monkeypatch):
+    from workout_analysis.analysis import report
+    from workout_analysis.sequence import load_sequence
+
+    seq = load_sequence(pushup_npy, fps=30)
+    result = analyze(seq)
+    assert result.recognition.recognised and not any("uncertain" in w for w in result.warnings)  # sure enough
+    monkeypatch.setattr(report, "UNSURE", result.recognition.confidence + 0.01)  # the same verdict, less sure
+    warning = next(w for w in analyze(seq).warnings if "uncertain" in w)
+    assert f"uncertain ({result.recognition.confidence:.0%} sure); if it is not a push up, name it with --exercise" in warning
+    assert not any("uncertain" in w for w in analyze(seq, exercise="push_up").warnings)  # named: nothing to doubt
+
+
 def test_landmarks_with_no_pose_exit_3(tmp_path):
     path = tmp_path / "nobody.npy"
     np.save(path, np.full((40, 33, 4), np.nan, np.float32))
