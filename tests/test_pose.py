@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -102,6 +103,32 @@ def test_non_square_pixels_are_shown_as_a_player_shows_them(tmp_path: Path) -> N
     assert (seq.meta["width"], seq.meta["height"]) == (360, 640) and seq.has_pose.mean() > 0.9
     both = seq.has_pose & original.has_pose
     assert np.nanmedian(np.abs(seq.xyz[both, :, :2] - original.xyz[both, :, :2])) < 0.02
+
+
+def test_mediapipe_native_warnings_do_not_reach_the_user() -> None:
+    """It logs on its first call and on the first that tracks a person ("Using NORM_RECT without IMAGE_DIMENSIONS"),
+    which landed in the middle of the progress bar."""
+    clip = shared_path("videos", "bicep_curl", "vengaza__curls3.mp4")  # the tracking warning comes on frame 1
+    script = ("import itertools, sys; from workout_analysis.pose import PoseEstimator; from workout_analysis.video import "
+              f"VideoReader\nwith VideoReader({str(clip)!r}) as r, PoseEstimator() as p:\n"
+              "    found = sum(bool(p.detect(f.rgb, f.timestamp)) for f in itertools.islice(r, 8))\n"
+              "print('frames with a pose:', found, file=sys.stderr)")  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stderr.strip() in [f"frames with a pose: {n}" for n in (6, 7, 8)], proc.stderr
+
+
+def test_threads_finding_poses_at_once_leave_stderr_as_it_was() -> None:
+    """Silencing MediaPipe redirects the process's descriptor 2; threads each saving and restoring it used to leave
+    it on /dev/null for good (four live sessions at once, as an app serving several phones would run them), and the
+    app's own errors vanished."""
+    script = ("import os, threading\nimport numpy as np\nfrom workout_analysis.live import LiveSession\n"
+              "def work():\n    with LiveSession(fps=30, exercise='squat') as session:\n"
+              "        for k in range(3):\n            session.push_frame(np.zeros((360, 640, 3), np.uint8), k / 30)\n"
+              "threads = [threading.Thread(target=work) for _ in range(4)]\n"
+              "[t.start() for t in threads]\n[t.join() for t in threads]\nos.write(2, b'stderr still there')\n")  # fmt: skip
+    for _ in range(2):  # a race: twice, to catch it more often than not
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and proc.stderr.endswith("stderr still there"), proc.stderr
 
 
 def test_no_person_gives_nan_frames(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,7 +149,7 @@ class PoseEstimator:
         with _native_stderr_silenced():
             self._landmarker = vision.PoseLandmarker.create_from_options(options)
         self._last_ms = -1
-        self._calls = 0
+        self._poses_seen = 0  # calls that found someone
 
     def __enter__(self) -> PoseEstimator:
         return self
@@ -167,10 +168,11 @@ class PoseEstimator:
         ms = max(int(round(timestamp_s * 1000)), self._last_ms + 1)
         self._last_ms = ms
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        # The first call logs benign native warnings (no GPU, square ROI); later calls are quiet.
-        with _native_stderr_silenced() if self._calls == 0 else contextlib.nullcontext():
+        # MediaPipe logs benign native warnings on its first call (no GPU) and on the first call that tracks a person
+        # found before (a non-square ROI); later calls are quiet.
+        with _native_stderr_silenced() if self._poses_seen < 2 else contextlib.nullcontext():
             result = self._landmarker.detect_for_video(image, ms)
-        self._calls += 1
+        self._poses_seen += bool(result.pose_landmarks)
         poses = [
             DetectedPose(
                 np.array([(p.x, p.y, p.z, p.visibility) for p in image_lms], np.float32),
@@ -266,17 +268,35 @@ class PeopleTracker:
         return assigned
 
 
-@contextlib.contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """Send file descriptor 2 to /dev/null: MediaPipe's C++ logging ignores Python and env settings."""
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+class _StderrSilencer:
+    """Send file descriptor 2 to /dev/null while any thread is inside: MediaPipe's C++ logging ignores Python and
+    env settings. Descriptor 2 is the process's, so threads share one redirection: the first one in saves the real
+    stderr, the last one out puts it back (two threads each saving and restoring could leave /dev/null for good)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._saved = -1
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._inside == 0:
+                self._saved = os.dup(2)
+                with open(os.devnull, "wb") as null:
+                    os.dup2(null.fileno(), 2)
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside -= 1
+                if self._inside == 0:
+                    os.dup2(self._saved, 2)
+                    os.close(self._saved)
+
+
+_native_stderr_silenced = _StderrSilencer()
 
 
 def _counted(frames: Iterable[Frame], report: Callable[[int], None], every: int = 10) -> Iterator[Frame]:
