@@ -163,6 +163,15 @@ def test_stage_apis_take_exercise_names_as_analyze_does_and_refuse_bad_input(bun
         LiveSession(bundle).push_frame(np.zeros((48, 64), np.uint8), 0.0)
     with pytest.raises(ValueError, match=r"\(33, 4\) array, got shape \(132,\)"):
         LiveSession(bundle).push_landmarks(seq.landmarks[0].ravel(), 0.0)
+    legs_masked = seq.landmarks[0].copy()
+    legs_masked[23:] = np.nan  # an app hiding what the phone does not see: NaN confidences and invalid JSON followed
+    with pytest.raises(ValueError, match="frame 0 has NaN .* some but not all landmarks: give all 33"):
+        LiveSession(bundle).push_landmarks(legs_masked, 0.0)
+    with pytest.raises(ValueError, match="some but not all landmarks"):
+        RepCounter("squat", 30.0).update(legs_masked, 0.0)
+    masked = PoseSequence(np.where(np.arange(33)[None, :, None] >= 23, np.nan, seq.landmarks), seq.fps, meta={"source": "app"})
+    with pytest.raises(WorkoutError, match="app: frame 0 has NaN"):
+        analyze(masked)
 
 
 def test_a_pushed_frame_gives_its_own_size_over_a_declared_one(bundle):

@@ -31,7 +31,7 @@ from .analysis.reps import Rep, RepCounter
 from .analysis.report import MIN_RECOGNISE_S, check_exercise
 from .exercises import HOLDS, NO_EXERCISE, display_name
 from .features import frame_aspect
-from .sequence import NUM_LANDMARKS
+from .sequence import NUM_LANDMARKS, check_whole_frames
 from .video import Frame
 
 # Pose missing for this long: the person is reported lost (shorter gaps are MediaPipe blinking).
@@ -213,6 +213,7 @@ class LiveSession:
         landmarks = np.asarray(landmarks, np.float32)
         if landmarks.shape != (NUM_LANDMARKS, 4):
             raise ValueError(f"landmarks must be one frame's ({NUM_LANDMARKS}, 4) array, got shape {landmarks.shape}")
+        check_whole_frames(landmarks[None])
         t = float(t)
         if self.start_s is None:
             self.start_s = t

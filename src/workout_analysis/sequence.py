@@ -180,11 +180,18 @@ def from_flat(array: np.ndarray, fps: float = DEFAULT_FPS, meta: dict[str, Any] 
     a = a.copy()
     no_pose = np.isnan(a[..., :3]).all(axis=(1, 2)) | (a[..., :3] == 0).all(axis=(1, 2))
     a[no_pose] = np.nan
-    bad = ~np.isfinite(a[~no_pose]).all(axis=(1, 2))
-    if bad.any():
-        frame = int(np.flatnonzero(~no_pose)[np.argmax(bad)])
-        raise ValueError(f"frame {frame} has NaN or infinite values in some but not all landmarks")
+    check_whole_frames(a)
     return PoseSequence(a, fps=fps, meta=dict(meta or {}))
+
+
+def check_whole_frames(landmarks: np.ndarray) -> None:
+    """Raise ValueError naming the first frame of (T, 33, C) ``landmarks`` that is neither a whole pose (every value
+    finite) nor "nobody seen" (every value NaN): the features of a part-pose are NaN, and so would the answers be."""
+    a = np.asarray(landmarks, dtype=np.float32).reshape(len(landmarks), -1)
+    bad = np.flatnonzero(~np.isnan(a).all(axis=1) & ~np.isfinite(a).all(axis=1))
+    if len(bad):
+        raise ValueError(f"frame {bad[0]} has NaN or infinite values in some but not all landmarks: give all 33 "
+                         "(as MediaPipe does, with a low visibility for those not seen) or none (NaN: nobody seen)")  # fmt: skip
 
 
 def sequences_from_table(table: Any) -> list[PoseSequence]:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import NoPersonError, WorkoutError
 from ..exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE, canonical_name, display_name
-from ..sequence import PoseSequence
+from ..sequence import PoseSequence, check_whole_frames
 from .classify import DecoderConfig, Recognition, recognise
 
 SCHEMA_VERSION = 1
@@ -180,6 +180,10 @@ def analyze(
     """
     meta = seq.meta  # a file read, a table's video, a video extracted in Python
     source = name or str(meta.get("path") or meta.get("video_id") or meta.get("source") or "sequence")
+    try:
+        check_whole_frames(seq.landmarks)  # a sequence built in Python; files are checked as they are read
+    except ValueError as exc:
+        raise WorkoutError(f"{source}: {exc}") from None
     with_pose = int(seq.has_pose.sum())
     if with_pose == 0:
         raise NoPersonError(f"{source}: no person found in any of its {len(seq)} frames")

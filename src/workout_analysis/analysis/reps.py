@@ -23,7 +23,7 @@ from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from ..exercises import ALL_EXERCISES, HOLDS, NO_EXERCISE, display_name, resolve
 from ..features import metric_xyz, normalize, torso_size, undo_aspect
-from ..sequence import PoseSequence
+from ..sequence import PoseSequence, check_whole_frames
 from .signals import (
     ALTERNATING, EXERCISE_SIGNALS, PCA_SIGNAL, SignalSpec, bone_reference, fill_gaps, fit_pose_basis, implausible, periodicity,
     project_pose, signal_values, smooth,
@@ -610,6 +610,7 @@ class RepCounter:
         landmarks = np.asarray(landmarks, dtype=np.float64)
         if landmarks.shape not in ((33, 4), (33, 3)):
             raise ValueError(f"landmarks must be one frame's (33, 4) or (33, 3) array, got shape {landmarks.shape}")
+        check_whole_frames(landmarks[None])
         points = undo_aspect(landmarks[None, :, :3].copy(), self.aspect)
         self._n += 1
         self.retracted = []
