@@ -443,13 +443,16 @@ def _curl_top(limit: float = 75.0) -> Check:
                  "the biceps shortens fully only near full elbow flexion", test)  # fmt: skip
 
 
-def _raise_height(low: float = 75.0) -> Check:
+def _raise_height(low: float = 75.0, front: bool = False) -> Check:
+    """``front``: a front raise, whose arm rises towards a front camera: only a side or angled view shows its height."""
+
     def test(d: RepData) -> Issue | None:
         top = float(np.nanmax(d.angle("shoulder", side="both")))
         return _issue("raise_height", low - top, 15.0, f"raise to shoulder height: your arms stopped at {top:.0f}° (aim for ~90°)", top)
 
-    return Check("raise_height", ("front", "angled"), f"arms raised to {low:.0f}° or more from the body",
-                 "the lateral deltoid works through abduction up to about shoulder height", test)  # fmt: skip
+    views, why = ((("side", "angled"), "the front deltoid works through flexion up to about shoulder height") if front
+                  else (("front", "angled"), "the lateral deltoid works through abduction up to about shoulder height"))  # fmt: skip
+    return Check("raise_height", views, f"arms raised to {low:.0f}° or more from the body", why, test)
 
 
 def _press_bottom(limit: float = 100.0) -> Check:
@@ -530,6 +533,18 @@ CHECKS: dict[str, tuple[Check, ...]] = {
     "pull_up": (_pull_up_top(), _lockout(150.0, "elbow", "arms at the bottom"), _rom(), _tempo()),
     "lateral_raise": (_raise_height(), _swing(), _symmetry("shoulder"), _rom(), _tempo()),
     "plank": (_hips("hip_sag"), _hips("hip_pike"), _straight_legs(), _head()),
+}
+# Close relatives, which the model often names for each other (a curl as a hammer curl), get the checks that hold
+# for them too: a neutral grip changes no curl check, an inclined or declined bench no press check. A Romanian
+# deadlift keeps its hips high and its back near level by design: the deadlift's torso-lean limit would flag every
+# rep, so it gets the lockout only. A front raise lifts the arm to shoulder height as a lateral raise does (not its
+# symmetry check: front raises are often done one arm at a time).
+CHECKS |= {
+    "hammer_curl": CHECKS["bicep_curl"],
+    "incline_bench_press": CHECKS["bench_press"],
+    "decline_bench_press": CHECKS["bench_press"],
+    "romanian_deadlift": (_lockout(165.0, "hip", "hips", at_rest=False), _rom(), _tempo(1.2)),
+    "front_raise": (_raise_height(front=True), _swing(), _rom(), _tempo()),
 }
 FORM_EXERCISES: tuple[str, ...] = tuple(CHECKS)
 # Checks of a specific end of the range: when one fires, the generic "rom" check would repeat it.
