@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ import numpy as np
 from .errors import WorkoutError
 from .fileio import atomic_path
 from .sequence import DEFAULT_FPS, LANDMARK_INDEX, NUM_LANDMARKS, PoseSequence
-from .video import Frame, VideoReader
+from .video import Frame, VideoReader, native_stderr_silenced
 
 MODEL_CACHE_ENV = "WORKOUT_MODEL_CACHE"
 # "full" is the landmark model the legacy mp.solutions.pose uses by default (model_complexity=1).
@@ -146,7 +145,7 @@ class PoseEstimator:
             min_pose_presence_confidence=min_presence_confidence,
             min_tracking_confidence=min_tracking_confidence,
         )
-        with _native_stderr_silenced():
+        with native_stderr_silenced():
             self._landmarker = vision.PoseLandmarker.create_from_options(options)
         self._last_ms = -1
         self._poses_seen = 0  # calls that found someone
@@ -170,7 +169,7 @@ class PoseEstimator:
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         # MediaPipe logs benign native warnings on its first call (no GPU) and on the first call that tracks a person
         # found before (a non-square ROI); later calls are quiet.
-        with _native_stderr_silenced() if self._poses_seen < 2 else contextlib.nullcontext():
+        with native_stderr_silenced() if self._poses_seen < 2 else contextlib.nullcontext():
             result = self._landmarker.detect_for_video(image, ms)
         self._poses_seen += bool(result.pose_landmarks)
         poses = [
@@ -268,35 +267,6 @@ class PeopleTracker:
         return assigned
 
 
-class _StderrSilencer:
-    """Send file descriptor 2 to /dev/null while any thread is inside: MediaPipe's C++ logging ignores Python and
-    env settings. Descriptor 2 is the process's, so threads share one redirection: the first one in saves the real
-    stderr, the last one out puts it back (two threads each saving and restoring could leave /dev/null for good)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._inside = 0
-        self._saved = -1
-
-    @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._inside == 0:
-                self._saved = os.dup(2)
-                with open(os.devnull, "wb") as null:
-                    os.dup2(null.fileno(), 2)
-            self._inside += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._inside -= 1
-                if self._inside == 0:
-                    os.dup2(self._saved, 2)
-                    os.close(self._saved)
-
-
-_native_stderr_silenced = _StderrSilencer()
 
 
 def _counted(frames: Iterable[Frame], report: Callable[[int], None], every: int = 10) -> Iterator[Frame]:

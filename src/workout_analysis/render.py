@@ -204,7 +204,7 @@ def side_by_side(left: Iterable[np.ndarray], right: Iterable[np.ndarray]) -> Ite
 # The codec per file type. OpenCV's pip build has no H.264 encoder, so .mp4 holds MPEG-4 Part 2, which video
 # players play but web browsers do not; VP8 in .webm plays in every browser and takes about 5x as long to write.
 VIDEO_CODECS = {".mp4": "mp4v", ".mov": "mp4v", ".webm": "VP80", ".avi": "MJPG"}
-VIDEO_TYPES = ".mp4, .mov, .avi or .webm, which web browsers play"
+VIDEO_TYPES = ".webm (plays in web browsers), .mp4, .mov or .avi (video players)"
 
 
 def write_video(frames: Iterable[np.ndarray], path: str | Path, fps: float) -> int:
@@ -214,14 +214,17 @@ def write_video(frames: Iterable[np.ndarray], path: str | Path, fps: float) -> i
     path = Path(path)
     fourcc = VIDEO_CODECS.get(path.suffix.lower())
     if fourcc is None:
-        raise WorkoutError(f"{path}: unsupported video type {path.suffix!r} (use {VIDEO_TYPES})")
+        raise WorkoutError(f"{path}: unsupported video type {path.suffix!r}: use {VIDEO_TYPES}")
     count = 0
     with atomic_path(path) as tmp:
         writer = None
         try:
             for frame in frames:
                 if writer is None:
-                    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*fourcc), fps, (frame.shape[1], frame.shape[0]))
+                    from .video import native_stderr_silenced
+
+                    with native_stderr_silenced():  # a .webm's "tag 'VP80' is not supported ... fallback": harmless
+                        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*fourcc), fps, (frame.shape[1], frame.shape[0]))
                     if not writer.isOpened():
                         raise WorkoutError(f"{path}: OpenCV cannot write this video file")
                 writer.write(frame)

@@ -10,10 +10,12 @@ yields its one frame; whether that is too short to analyse is for the analysis t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,6 +234,37 @@ class _FfmpegCapture:
             self._proc.wait()
             if self._proc.stdout:
                 self._proc.stdout.close()
+
+
+class _StderrSilencer:
+    """Send file descriptor 2 to /dev/null while any thread is inside: native code (MediaPipe's C++ logging, OpenCV's
+    FFmpeg writer) prints there whatever Python and the environment say. Descriptor 2 is the process's, so threads share one redirection: the first one in saves the real
+    stderr, the last one out puts it back (two threads each saving and restoring could leave /dev/null for good)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._saved = -1
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._inside == 0:
+                self._saved = os.dup(2)
+                with open(os.devnull, "wb") as null:
+                    os.dup2(null.fileno(), 2)
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside -= 1
+                if self._inside == 0:
+                    os.dup2(self._saved, 2)
+                    os.close(self._saved)
+
+
+native_stderr_silenced = _StderrSilencer()
 
 
 def _check_file(path: Path) -> None:
