@@ -198,6 +198,20 @@ def test_folder_without_videos_is_an_error(tmp_path: Path) -> None:
         find_videos(tmp_path / "missing")
 
 
+def test_one_video_gives_a_table_of_one_unlabelled_video(tmp_path: Path, capsys) -> None:
+    """A home user wanting one clip's landmarks (to render them, say) was told to make DATA_DIR/<exercise>/ folders."""
+    from workout_analysis.cli import main
+
+    clip = shared_path("videos", "squat", "spotter__ezgif-82e53c7736a3c4fc.mp4")
+    out = tmp_path / "clip.parquet"
+    assert main(["extract", str(clip), "-o", str(out), "--stride", "5", "--quiet"]) == 0
+    table = pd.read_parquet(out)
+    assert set(table["video_id"]) == {clip.stem} and set(table["exercise"]) == {""} and len(table) == 6
+    capsys.readouterr()
+    assert main(["train", str(out), "-o", str(tmp_path / "model")]) == 2  # nothing names its exercise
+    assert "has no exercise label" in capsys.readouterr().err
+
+
 def test_output_that_is_not_parquet_is_refused_before_any_work(tmp_path: Path, capsys) -> None:
     from workout_analysis.cli import main
 

@@ -41,12 +41,13 @@ Typical use:
 def add_extract(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "extract",
-        help="pose landmarks of a folder of videos -> one Parquet table",
-        description="Run MediaPipe Pose over every video of DATA_DIR/<exercise>/ and write one landmark table. "
+        help="pose landmarks of a folder of videos (or of one video) -> one Parquet table",
+        description="Run MediaPipe Pose over every video of DATA_DIR/<exercise>/ (or over one video file, its "
+        "exercise left empty) and write one landmark table. "
         "Resumable: finished videos are cached (by content and settings), so an interrupted run picks up "
         "where it stopped. Broken videos are reported and skipped. Details: docs/extract.md.",
     )
-    p.add_argument("data_dir", metavar="DATA_DIR", help="folder of exercise sub-folders holding videos")
+    p.add_argument("data_dir", metavar="DATA_DIR", help="folder of exercise sub-folders holding videos, or one video")
     p.add_argument("-o", "--output", required=True, metavar="OUT.parquet", help="the landmark table to write")
     p.add_argument("--csv", nargs="?", const="", metavar="PATH", help="also write the original design's CSV "
                    "(99 features + label; default: pose_landmarks_dataset.csv beside OUT)")  # fmt: skip

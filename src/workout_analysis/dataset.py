@@ -97,15 +97,18 @@ class ExtractSummary:
 
 
 def find_videos(data_dir: str | os.PathLike[str], sources: str | os.PathLike[str] | None = None) -> list[VideoItem]:
-    """The videos of ``DATA_DIR/<exercise>/``, sorted, with their source.
+    """The videos of ``DATA_DIR/<exercise>/``, sorted, with their source; or ``data_dir`` itself when it is one video
+    (its exercise left empty: nothing names it).
 
     The source comes from ``DATA_DIR/INDEX.tsv`` when it has ``file`` and ``source_repo`` columns (``file``
     relative to DATA_DIR or a bare file name), else from the ``sources`` TSV of the same form, else it is
     the video id itself, so that grouping by source falls back to grouping by video.
     """
     root = Path(data_dir)
+    if root.is_file() and root.suffix.lower() in VIDEO_SUFFIXES:  # one video's landmarks: no exercise to label them
+        return [VideoItem(root, "", root.stem, root.stem)]
     if not root.is_dir():
-        raise WorkoutError(f"{root}: not a folder (expected DATA_DIR/<exercise>/<video files>)")
+        raise WorkoutError(f"{root}: not a folder (expected DATA_DIR/<exercise>/<video files>, or one video file)")
     source_of = read_sources(sources) if sources is not None else {}
     if not source_of and (root / "INDEX.tsv").is_file():
         source_of = read_sources(root / "INDEX.tsv", strict=False)

@@ -107,6 +107,9 @@ def load_training_sequences(path: str | Path) -> list[PoseSequence]:
     except (ValueError, KeyError, OSError) as exc:
         raise WorkoutError(f"{path}: not a readable landmark table: {str(exc).splitlines()[0]}") from None
     sequences = [s for s in sequences if s.has_pose.any()]
+    if unlabelled := [s.meta["video_id"] for s in sequences if not s.meta["exercise"]]:
+        raise WorkoutError(f"{path}: {unlabelled[0]} has no exercise label (extracted from a single video); "
+                           "extract DATA_DIR/<exercise>/ folders to train on")  # fmt: skip
     if len({s.meta["exercise"] for s in sequences}) < 2:
         raise WorkoutError(f"{path}: needs frames with a pose of at least 2 exercises to train on")
     return sequences
