@@ -365,7 +365,7 @@ def _knees_caving() -> Check:
     def test(d: RepData) -> Issue | None:
         ratio = _knee_over_ankle_width(d)
         return _issue("knee_valgus", limit - ratio, 0.15,
-                      f"push your knees out over your toes: they came in to {_past(ratio, limit, '.0%')} of your foot width (keep them at least as wide as your feet)", ratio)  # fmt: skip
+                      f"push your knees out over your toes: they came in to {_past(ratio, limit, '.0%')} of your foot width (keep them at least as wide as your feet)", ratio * 100)  # fmt: skip
 
     return Check("knee_valgus", ("front",), f"knees at least {limit:g}x as far apart as the ankles at the bottom",
                  "knees caving in (valgus) under load strains the ACL and the inner knee; only a front view shows it",
@@ -470,7 +470,7 @@ def _pull_up_top() -> Check:
         torso = float(np.nanmedian(torso_size(p[..., :2])))
         # chin over the bar: the nose must rise to (or above) the hands; short by, in torso lengths
         short = float(np.nanmin(p[:, _L["nose"], 1] - np.nanmean(p[:, [_L["left_wrist"], _L["right_wrist"]], 1], axis=1))) / max(torso, 1e-6)
-        return _issue("chin_over_bar", short - 0.1, 0.2, f"pull higher, chin over the bar: it stayed {short * 100:.0f}% of a torso length below your hands", short)
+        return _issue("chin_over_bar", short - 0.1, 0.2, f"pull higher, chin over the bar: it stayed {short * 100:.0f}% of a torso length below your hands", short * 100)
 
     return Check("chin_over_bar", _ALL, "nose at least level with the hands at the top (10 % of a torso length of slack)",
                  "chin over the bar is the standard of a full pull-up: the lats finish their range there", test)  # fmt: skip
