@@ -42,7 +42,7 @@ def events_of(proc: subprocess.CompletedProcess) -> list[dict]:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     events = [json.loads(line) for line in lines]  # every line is one JSON object
-    assert events[-1]["event"] == "summary"
+    assert events[-1]["event"] == "summary" and events[-1]["schema_version"] == 1
     for e in events[:-1]:
         assert set(e) == EVENT_KEYS[e["event"]], e
     times = [e["t"] for e in events[:-1]]

@@ -28,7 +28,7 @@ import numpy as np
 from .analysis.classify import DecoderConfig, Recognition, Segment, StreamingRecognizer
 from .analysis.form import LiveForm
 from .analysis.reps import Rep, RepCounter
-from .analysis.report import MIN_RECOGNISE_S, check_exercise
+from .analysis.report import MIN_RECOGNISE_S, SCHEMA_VERSION, check_exercise
 from .exercises import HOLDS, NO_EXERCISE, display_name
 from .features import frame_aspect
 from .sequence import NUM_LANDMARKS, check_whole_frames
@@ -93,7 +93,7 @@ class LiveSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "event": "summary", "frames": self.frames, "frames_with_pose": self.frames_with_pose,
+            "event": "summary", "schema_version": SCHEMA_VERSION, "frames": self.frames, "frames_with_pose": self.frames_with_pose,
             "duration_s": round(self.duration_s, 2), **self.recognition.to_dict(), "counted_as": self.exercise,
             "rep_count": len(self.reps), "reps": self.reps,
             "hold_s": None if self.hold_s is None else round(self.hold_s, 1),
