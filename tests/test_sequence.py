@@ -66,6 +66,13 @@ def test_wrong_shape_is_one_line_error_naming_file(tmp_path, array, problem):
     assert str(path) in str(err.value) and "\n" not in str(err.value)
 
 
+def test_a_file_of_no_frames_says_so(tmp_path):
+    path = tmp_path / "empty.npy"
+    np.save(path, np.zeros((0, 33, 4), np.float32))
+    with pytest.raises(WorkoutError, match=r"empty\.npy: holds no frames$"):
+        load_sequence(path)
+
+
 def test_text_file_is_not_a_landmark_file(tmp_path):
     path = tmp_path / "notes.npz"
     path.write_text("hello")
