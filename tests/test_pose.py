@@ -131,6 +131,44 @@ def test_threads_finding_poses_at_once_leave_stderr_as_it_was() -> None:
         assert proc.returncode == 0 and proc.stderr.endswith("stderr still there"), proc.stderr
 
 
+def test_stderr_silencing_overlapping_in_two_threads_restores_it_whatever_the_order() -> None:
+    """The race of the test above made certain: A in, B in, A out, B out. Saving and restoring per caller, B saved
+    /dev/null and put it back last; an exception inside must restore stderr too."""
+    import os
+    import threading
+
+    from workout_analysis.video import native_stderr_silenced
+
+    def where() -> tuple[int, int]:
+        info = os.fstat(2)
+        return info.st_dev, info.st_ino
+
+    real, null = where(), os.stat(os.devnull)
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    inside: list[tuple[int, int]] = []
+
+    def a() -> None:
+        with native_stderr_silenced():
+            a_in.set()
+            b_in.wait(5)
+        a_out.set()
+
+    def b() -> None:
+        a_in.wait(5)
+        with native_stderr_silenced():
+            b_in.set()
+            a_out.wait(5)
+            inside.append(where())  # A has left; B is still inside: still silenced
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    [t.start() for t in threads]
+    [t.join(10) for t in threads]
+    assert inside == [(null.st_dev, null.st_ino)] and where() == real
+    with pytest.raises(RuntimeError), native_stderr_silenced():
+        raise RuntimeError("inside")
+    assert where() == real
+
+
 def test_no_person_gives_nan_frames(tmp_path: Path) -> None:
     seq = extract_sequence(write_test_video(tmp_path / "empty_room.mp4", 8))
     assert len(seq) == 8 and not seq.has_pose.any()
