@@ -192,6 +192,25 @@ def test_av1_without_ffmpeg_says_what_to_do(tmp_path: Path, monkeypatch: pytest.
         VideoReader(out)
 
 
+@pytest.mark.parametrize(("codec", "encoder"), [(["-c:v", "mpeg4"], "mpeg4"), (AV1, "libaom-av1")])
+def test_non_square_pixels_of_a_clip_turned_upright_are_scaled_along_its_own_axis(
+    tmp_path: Path, codec: list[str], encoder: str
+) -> None:
+    """The pixel shape is the stored frame's: a 640x180 frame of 1:2 pixels (320x180 on screen) stored with a
+    "rotate 90" tag is 180x320 upright, not 90x640. AV1 goes through the system's ffmpeg, which must say it too."""
+    if not _ffmpeg_with(encoder) or shutil.which("ffprobe") is None:
+        pytest.skip(f"ffmpeg with {encoder} is not installed (apt install ffmpeg)")
+    flat, turned = tmp_path / "flat.mp4", tmp_path / "turned.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(shared_path(*REAL_CLIP)), "-frames:v", "5",
+                    "-vf", "scale=640:180,setsar=1/2", *codec, str(flat)], check=True)  # fmt: skip
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(flat), "-c", "copy", "-metadata:s:v:0", "rotate=90",
+                    str(turned)], check=True)  # fmt: skip
+    for path, size in ((flat, (320, 180)), (turned, (180, 320))):
+        with VideoReader(path) as reader:
+            frames = list(reader)
+            assert (reader.width, reader.height) == size and frames[0].rgb.shape == (size[1], size[0], 3), path.name
+
+
 def test_variable_frame_rate_keeps_each_frames_own_time(tmp_path: Path) -> None:
     """Phones record at a variable frame rate: frame times come from the file, not from index / average fps."""
     if not _ffmpeg_with("libx264"):

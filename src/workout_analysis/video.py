@@ -111,9 +111,11 @@ class VideoReader:
         # Non-square pixels (anamorphic video: a 960x640 frame shown as 360x640): frames are scaled to the shape a
         # player shows, or the person is stretched and MediaPipe finds them in fewer frames.
         sar = self._cap.get(cv2.CAP_PROP_SAR_NUM) / (self._cap.get(cv2.CAP_PROP_SAR_DEN) or 1.0)
+        if sar > 0 and int(self._cap.get(cv2.CAP_PROP_ORIENTATION_META) or 0) % 180 == 90:
+            sar = 1.0 / sar  # the pixel shape is the stored frame's; this one was turned upright (a phone's tag)
         height, width = first.shape[:2]
         if np.isfinite(sar) and sar > 0 and abs(sar - 1.0) > SQUARE_PIXEL_TOLERANCE:
-            width, height = (round(width * sar), height) if sar < 1 else (width, round(height / sar))
+            width, height = (max(1, round(width * sar)), height) if sar < 1 else (width, max(1, round(height / sar)))
         self.height, self.width = height, width
         fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps_guessed = not (np.isfinite(fps) and SANE_FPS[0] <= fps <= SANE_FPS[1])
@@ -190,12 +192,17 @@ class _FfmpegCapture:
             cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", entries, "-of", form, str(path)]
             return subprocess.run(cmd, capture_output=True, text=True).stdout
 
-        streams = json.loads(probe("stream=width,height,avg_frame_rate:stream_side_data=rotation", "json") or "{}")
+        entries = "stream=width,height,avg_frame_rate,sample_aspect_ratio:stream_side_data=rotation"
+        streams = json.loads(probe(entries, "json") or "{}")
         stream = (streams.get("streams") or [{}])[0]
         self._times = sorted(float(t) for t in probe("packet=pts_time", "csv=p=0").split() if t != "N/A")
         width, height = int(stream.get("width", 0)), int(stream.get("height", 0))
         rotation = int(float((stream.get("side_data_list") or [{}])[0].get("rotation", 0)))
         self._shape = (width, height, 3) if rotation % 180 else (height, width, 3)
+        sar_num, _, sar_den = str(stream.get("sample_aspect_ratio", "")).partition(":")  # "1:2"; "N/A", "0:1": unknown
+        self._meta = {cv2.CAP_PROP_ORIENTATION_META: float(rotation % 360),
+                      cv2.CAP_PROP_SAR_NUM: float(sar_num) if sar_num.isdigit() and sar_den.isdigit() else 1.0,
+                      cv2.CAP_PROP_SAR_DEN: float(sar_den) if sar_num.isdigit() and sar_den.isdigit() else 1.0}  # fmt: skip
         num, _, den = str(stream.get("avg_frame_rate", "0/0")).partition("/")
         self._fps = float(num) / float(den) if den and float(den) else 0.0
         self._read = 0
@@ -226,7 +233,7 @@ class _FfmpegCapture:
             return float(len(self._times))
         if prop == cv2.CAP_PROP_POS_MSEC and 0 < self._read <= len(self._times):
             return 1000.0 * self._times[self._read - 1]
-        return float("nan") if prop == cv2.CAP_PROP_POS_MSEC else 0.0
+        return float("nan") if prop == cv2.CAP_PROP_POS_MSEC else self._meta.get(prop, 0.0)
 
     def release(self) -> None:
         if self._proc is not None:
