@@ -267,8 +267,6 @@ class PeopleTracker:
         return assigned
 
 
-
-
 def _counted(frames: Iterable[Frame], report: Callable[[int], None], every: int = 10) -> Iterator[Frame]:
     """Pass frames through, telling ``report`` how many went by every ``every`` frames."""
     n = 0

@@ -245,8 +245,9 @@ class _FfmpegCapture:
 
 class _StderrSilencer:
     """Send file descriptor 2 to /dev/null while any thread is inside: native code (MediaPipe's C++ logging, OpenCV's
-    FFmpeg writer) prints there whatever Python and the environment say. Descriptor 2 is the process's, so threads share one redirection: the first one in saves the real
-    stderr, the last one out puts it back (two threads each saving and restoring could leave /dev/null for good)."""
+    FFmpeg writer) prints there whatever Python and the environment say. Descriptor 2 is the process's, so threads
+    share one redirection: the first one in saves the real stderr, the last one out puts it back (two threads each
+    saving and restoring could leave /dev/null for good). Whatever any thread writes to stderr meanwhile is lost."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -283,7 +284,6 @@ def _check_file(path: Path) -> None:
         raise WorkoutError(f"{path}: is empty (0 bytes)")
     if path.suffix.lower() not in VIDEO_SUFFIXES:
         raise WorkoutError(f"{path}: unsupported file type {path.suffix!r} (use {', '.join(VIDEO_SUFFIXES)})")
-
 
 
 def header_frame_count(path: str | os.PathLike[str], stride: int = 1) -> int:
