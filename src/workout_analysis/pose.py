@@ -167,8 +167,9 @@ class PoseEstimator:
         ms = max(int(round(timestamp_s * 1000)), self._last_ms + 1)
         self._last_ms = ms
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        # MediaPipe logs benign native warnings on its first call (no GPU) and on the first call that tracks a person
-        # found before (a non-square ROI); later calls are quiet.
+        # MediaPipe logs benign native warnings on its first call and on the first call that finds a person ("Using
+        # NORM_RECT without IMAGE_DIMENSIONS"); later calls are quiet. Until a second call finds someone (a margin),
+        # every call is silenced: with nobody in view, that is every call.
         with native_stderr_silenced() if self._poses_seen < 2 else contextlib.nullcontext():
             result = self._landmarker.detect_for_video(image, ms)
         self._poses_seen += bool(result.pose_landmarks)
