@@ -197,7 +197,8 @@ class _FfmpegCapture:
         stream = (streams.get("streams") or [{}])[0]
         self._times = sorted(float(t) for t in probe("packet=pts_time", "csv=p=0").split() if t != "N/A")
         width, height = int(stream.get("width", 0)), int(stream.get("height", 0))
-        rotation = int(float((stream.get("side_data_list") or [{}])[0].get("rotation", 0)))
+        # the display matrix need not be the first side data (HDR, stereo and spherical ones come too)
+        rotation = int(float(next((d["rotation"] for d in stream.get("side_data_list", []) if "rotation" in d), 0)))
         self._shape = (width, height, 3) if rotation % 180 else (height, width, 3)
         sar_num, _, sar_den = str(stream.get("sample_aspect_ratio", "")).partition(":")  # "1:2"; "N/A", "0:1": unknown
         self._meta = {cv2.CAP_PROP_ORIENTATION_META: float(rotation % 360),
