@@ -111,7 +111,8 @@ class VideoReader:
         # Non-square pixels (anamorphic video: a 960x640 frame shown as 360x640): frames are scaled to the shape a
         # player shows, or the person is stretched and MediaPipe finds them in fewer frames.
         sar = self._cap.get(cv2.CAP_PROP_SAR_NUM) / (self._cap.get(cv2.CAP_PROP_SAR_DEN) or 1.0)
-        if sar > 0 and int(self._cap.get(cv2.CAP_PROP_ORIENTATION_META) or 0) % 180 == 90:
+        turned = self._cap.get(cv2.CAP_PROP_ORIENTATION_META)  # degrees; 0 or -1 where a backend does not say
+        if sar > 0 and np.isfinite(turned) and int(turned) % 180 == 90:
             sar = 1.0 / sar  # the pixel shape is the stored frame's; this one was turned upright (a phone's tag)
         height, width = first.shape[:2]
         if np.isfinite(sar) and sar > 0 and abs(sar - 1.0) > SQUARE_PIXEL_TOLERANCE:
