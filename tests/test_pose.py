@@ -169,6 +169,14 @@ def test_stderr_silencing_overlapping_in_two_threads_restores_it_whatever_the_or
     assert where() == real
 
 
+def test_pose_is_found_in_a_process_without_stderr() -> None:
+    """A daemon may run with descriptor 2 closed: silencing MediaPipe used to fail on os.dup(2) there."""
+    script = ("import os, numpy as np\nos.close(2)\nfrom workout_analysis.pose import PoseEstimator\n"
+              "with PoseEstimator() as p:\n    p.detect(np.zeros((64, 64, 3), np.uint8), 0.0)\nprint('ok')")  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip() == "ok"
+
+
 def test_no_person_gives_nan_frames(tmp_path: Path) -> None:
     seq = extract_sequence(write_test_video(tmp_path / "empty_room.mp4", 8))
     assert len(seq) == 8 and not seq.has_pose.any()

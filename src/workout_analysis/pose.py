@@ -24,6 +24,9 @@ from .sequence import DEFAULT_FPS, LANDMARK_INDEX, NUM_LANDMARKS, PoseSequence
 from .video import Frame, VideoReader, native_stderr_silenced
 
 MODEL_CACHE_ENV = "WORKOUT_MODEL_CACHE"
+# Seconds of stream from the start over which MediaPipe's native start-up messages are silenced until someone is
+# found (see PoseEstimator.detect).
+QUIET_S = 3.0
 # "full" is the landmark model the legacy mp.solutions.pose uses by default (model_complexity=1).
 MODEL_NAME = "pose_landmarker_full"
 # Input normalisation of each model, as (mean, std) on 0..255 pixels: the detector expects [-1, 1],
@@ -148,7 +151,8 @@ class PoseEstimator:
         with native_stderr_silenced():
             self._landmarker = vision.PoseLandmarker.create_from_options(options)
         self._last_ms = -1
-        self._poses_seen = 0  # calls that found someone
+        self._first_s: float | None = None
+        self._found = False  # someone was found in a frame: MediaPipe has said all it says once
 
     def __enter__(self) -> PoseEstimator:
         return self
@@ -168,11 +172,14 @@ class PoseEstimator:
         self._last_ms = ms
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         # MediaPipe logs benign native warnings on its first call and on the first call that finds a person ("Using
-        # NORM_RECT without IMAGE_DIMENSIONS"); later calls are quiet. Until a second call finds someone (a margin),
-        # every call is silenced: with nobody in view, that is every call.
-        with native_stderr_silenced() if self._poses_seen < 2 else contextlib.nullcontext():
+        # NORM_RECT without IMAGE_DIMENSIONS"); later calls are quiet. Silencing lasts until someone is found, for at
+        # most QUIET_S of stream: it also swallows other threads' stderr, which must not go on while nobody is seen.
+        if self._first_s is None:
+            self._first_s = timestamp_s  # the first call: always quiet, found or not
+        quiet = not self._found and timestamp_s - self._first_s <= QUIET_S
+        with native_stderr_silenced() if quiet else contextlib.nullcontext():
             result = self._landmarker.detect_for_video(image, ms)
-        self._poses_seen += bool(result.pose_landmarks)
+        self._found = self._found or bool(result.pose_landmarks)
         poses = [
             DetectedPose(
                 np.array([(p.x, p.y, p.z, p.visibility) for p in image_lms], np.float32),

@@ -260,16 +260,20 @@ class _StderrSilencer:
     def __call__(self) -> Iterator[None]:
         with self._lock:
             if self._inside == 0:
-                self._saved = os.dup(2)
-                with open(os.devnull, "wb") as null:
-                    os.dup2(null.fileno(), 2)
+                try:
+                    self._saved = os.dup(2)
+                except OSError:  # no stderr at all (a daemon): nothing to silence
+                    self._saved = -1
+                else:
+                    with open(os.devnull, "wb") as null:
+                        os.dup2(null.fileno(), 2)
             self._inside += 1
         try:
             yield
         finally:
             with self._lock:
                 self._inside -= 1
-                if self._inside == 0:
+                if self._inside == 0 and self._saved >= 0:
                     os.dup2(self._saved, 2)
                     os.close(self._saved)
 
