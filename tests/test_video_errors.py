@@ -182,6 +182,21 @@ def test_phone_and_web_codecs_are_read(tmp_path: Path, name: str, codec: list[st
         assert np.abs(next(iter(reader)).rgb.astype(int) - frames[0].rgb).mean() < 8
 
 
+@pytest.mark.parametrize(("first_line", "option"), [("ffmpeg version 4.4.2-0ubuntu0.22.04.1 Copyright", "-vsync"),
+                                                    ("ffmpeg version n5.0.1 Copyright", "-vsync"),
+                                                    ("ffmpeg version 5.1.9-0+deb12u1 Copyright", "-fps_mode"),
+                                                    ("ffmpeg version N-115000-g1234 Copyright", "-fps_mode")])  # fmt: skip
+def test_the_passthrough_option_fits_the_installed_ffmpeg(tmp_path, monkeypatch, first_line, option) -> None:
+    """-fps_mode came with ffmpeg 5.1; older ones (Ubuntu 22.04: 4.4) refuse it and an AV1 file read nothing."""
+    from workout_analysis.video import _passthrough_option
+
+    fake = tmp_path / "ffmpeg"  # only its version line matters here
+    fake.write_text(f"#!/bin/sh\necho '{first_line}'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert _passthrough_option() == option
+
+
 def test_av1_without_ffmpeg_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if not _ffmpeg_with("libaom-av1"):
         pytest.skip("ffmpeg with libaom-av1 is not installed (apt install ffmpeg)")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -98,12 +99,15 @@ class VideoReader:
             # decoder there. The system's ffmpeg, where installed, usually has one.
             codec = int(self._cap.get(cv2.CAP_PROP_FOURCC) or 0).to_bytes(4, "little").decode("latin-1").lower()
             self._cap.release()
-            if shutil.which("ffmpeg") and shutil.which("ffprobe"):
+            system = bool(shutil.which("ffmpeg") and shutil.which("ffprobe"))
+            if system:
                 self._cap = _FfmpegCapture(self.path)
                 ok, first = self._cap.read()
-            elif codec == "av01":
-                raise WorkoutError(f"{self.name}: is AV1 video, which OpenCV cannot decode; install ffmpeg (it is then "
-                                   "used) or re-encode it to H.264 (ffmpeg -i IN -c:v libx264 OUT.mp4)")  # fmt: skip
+            if codec == "av01" and not ok:
+                self._cap.release()
+                why = "the installed ffmpeg could not decode it either" if system else "install ffmpeg (it is then used)"
+                raise WorkoutError(f"{self.name}: is AV1 video, which OpenCV cannot decode; {why}, or re-encode it to "
+                                   "H.264 (ffmpeg -i IN -c:v libx264 OUT.mp4)")  # fmt: skip
         if not ok or first is None:
             self._cap.release()
             raise WorkoutError(f"{self.name}: has no decodable frame (empty, truncated or corrupt video)")
@@ -196,7 +200,9 @@ class _FfmpegCapture:
         entries = "stream=width,height,avg_frame_rate,sample_aspect_ratio:stream_side_data=rotation"
         streams = json.loads(probe(entries, "json") or "{}")
         stream = (streams.get("streams") or [{}])[0]
-        self._times = sorted(float(t) for t in probe("packet=pts_time", "csv=p=0").split() if t != "N/A")
+        stamps = probe("packet=pts_time", "csv=p=0").split()
+        self._count = len(stamps)
+        self._times = [] if "N/A" in stamps else sorted(map(float, stamps))  # without them: index / fps, as OpenCV
         width, height = int(stream.get("width", 0)), int(stream.get("height", 0))
         # the display matrix need not be the first side data (HDR, stereo and spherical ones come too)
         rotation = int(float(next((d["rotation"] for d in stream.get("side_data_list", []) if "rotation" in d), 0)))
@@ -210,7 +216,7 @@ class _FfmpegCapture:
         self._read = 0
         self._proc = None
         if width and height:
-            cmd = ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v:0", "-fps_mode", "passthrough",
+            cmd = ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v:0", _passthrough_option(), "passthrough",
                    "-f", "rawvideo", "-pix_fmt", "bgr24", "-"]  # fmt: skip
             self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
@@ -232,7 +238,7 @@ class _FfmpegCapture:
         if prop == cv2.CAP_PROP_FPS:
             return self._fps
         if prop == cv2.CAP_PROP_FRAME_COUNT:
-            return float(len(self._times))
+            return float(self._count)
         if prop == cv2.CAP_PROP_POS_MSEC and 0 < self._read <= len(self._times):
             return 1000.0 * self._times[self._read - 1]
         return float("nan") if prop == cv2.CAP_PROP_POS_MSEC else self._meta.get(prop, 0.0)
@@ -279,6 +285,14 @@ class _StderrSilencer:
 
 
 native_stderr_silenced = _StderrSilencer()
+
+
+def _passthrough_option() -> str:
+    """ffmpeg's option for "every frame once, as stamped": ``-fps_mode`` since 5.1, ``-vsync`` before (Ubuntu 22.04
+    ships 4.4, which refuses ``-fps_mode``)."""
+    first = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.partition("\n")[0]
+    version = re.match(r"ffmpeg version n?(\d+)\.(\d+)", first)  # a git build ("N-11...") is new
+    return "-vsync" if version and (int(version[1]), int(version[2])) < (5, 1) else "-fps_mode"
 
 
 def _check_file(path: Path) -> None:
