@@ -165,8 +165,11 @@ def test_stage_apis_take_exercise_names_as_analyze_does_and_refuse_bad_input(bun
         LiveSession(bundle).push_landmarks(seq.landmarks[0].ravel(), 0.0)
     legs_masked = seq.landmarks[0].copy()
     legs_masked[23:] = np.nan  # an app hiding what the phone does not see: NaN confidences and invalid JSON followed
-    with pytest.raises(ValueError, match="frame 0 has NaN .* some but not all landmarks: give all 33"):
+    with pytest.raises(ValueError, match="the landmarks have NaN .* some but not all landmarks: give all 33"):
         LiveSession(bundle).push_landmarks(legs_masked, 0.0)
+    nobody = np.full((33, 4), np.nan, np.float32)
+    nobody[:, 3] = 0.0  # nobody seen, visibility 0: as files say it (has_pose judges x, y, z)
+    assert LiveSession(bundle).push_landmarks(nobody, 0.0) == []
     with pytest.raises(ValueError, match="some but not all landmarks"):
         RepCounter("squat", 30.0).update(legs_masked, 0.0)
     masked = PoseSequence(np.where(np.arange(33)[None, :, None] >= 23, np.nan, seq.landmarks), seq.fps, meta={"source": "app"})

@@ -186,13 +186,15 @@ def from_flat(array: np.ndarray, fps: float = DEFAULT_FPS, meta: dict[str, Any] 
 
 def check_whole_frames(landmarks: np.ndarray) -> None:
     """Raise ValueError naming the first frame of (T, 33, C) ``landmarks`` that is neither a whole pose (every value
-    finite) nor "nobody seen" (every value NaN): the features of a part-pose are NaN, and so would the answers be."""
+    finite) nor "nobody seen" (x, y, z all NaN, as :attr:`PoseSequence.has_pose` judges it; a visibility may stay):
+    the features of a part-pose are NaN, and so would the answers be."""
     a = np.asarray(landmarks, dtype=np.float32)
     frame = tuple(range(1, a.ndim))  # not reshape(T, -1): it fails on no frames, which the callers report better
-    bad = np.flatnonzero(~np.isnan(a).all(axis=frame) & ~np.isfinite(a).all(axis=frame))
+    bad = np.flatnonzero(~np.isnan(a[..., :3]).all(axis=frame) & ~np.isfinite(a).all(axis=frame))
     if len(bad):
-        raise ValueError(f"frame {bad[0]} has NaN or infinite values in some but not all landmarks: give all 33 "
-                         "(as MediaPipe does, with a low visibility for those not seen) or none (NaN: nobody seen)")  # fmt: skip
+        where = "the landmarks have" if len(a) == 1 else f"frame {bad[0]} has"
+        raise ValueError(f"{where} NaN or infinite values in some but not all landmarks: give all 33 (as MediaPipe "
+                         "does, with a low visibility for those not seen) or none (NaN: nobody seen)")  # fmt: skip
 
 
 def sequences_from_table(table: Any) -> list[PoseSequence]:
