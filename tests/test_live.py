@@ -135,7 +135,7 @@ def test_session_on_landmarks_matches_analyze(bundle):
     events, summary = run_session(seq, session)
     offline = analyze(seq, bundle)
     lines = session.overlay()
-    assert lines[0] == f"push up | reps {offline.reps.count}" and all(len(line) <= OVERLAY_COLUMNS for line in lines)
+    assert lines[0] == f"push up | reps {offline.reps.count}" and all(len(line) <= OVERLAY_COLUMNS and line.isascii() for line in lines)
     assert summary.recognition.exercise == offline.recognition.exercise == "push_up"
     assert [(r["start_s"], r["end_s"]) for r in summary.reps] == [(round(r.start_s, 2), round(r.end_s, 2)) for r in offline.reps.reps]
     reps = [e for e in events if e.kind == "rep"]

@@ -188,12 +188,12 @@ class LiveSession:
 
     def overlay(self, width: int = OVERLAY_COLUMNS) -> list[str]:
         """Lines to draw on the current frame: exercise, count (or time held), then the last message,
-        one tip a line, wrapped at ``width`` characters."""
+        one tip a line, wrapped at ``width`` characters, in ASCII (OpenCV's fonts have no degree sign)."""
         import textwrap
 
         name = "recognising..." if self.exercise is None else display_name(self.exercise)
         count = f"held {self.hold_s:.0f} s" if self.exercise in HOLDS and self.hold_s is not None else f"reps {self.rep_count}"
-        words = self.last_message.replace(" - ", "; ").split("; ")
+        words = self.last_message.replace("°", " deg").replace(" - ", "; ").split("; ")  # for cv2.putText: ASCII
         return [f"{name} | {count}"] + [line for part in words if part for line in textwrap.wrap(part, width)]
 
     def push_frame(self, rgb: np.ndarray, t: float) -> list[Event]:
