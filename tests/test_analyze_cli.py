@@ -122,6 +122,14 @@ def test_plot_is_written(pushup_npy, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_an_output_that_cannot_be_written_is_refused_before_the_work(pushup_npy, tmp_path):
+    """A folder in the way of --plot or --annotate failed only after the analysis, and the result was lost."""
+    (tmp_path / "reps.png").mkdir()
+    (tmp_path / "out.mp4").mkdir()
+    assert_one_line_error(workout(pushup_npy, "--plot", tmp_path / "reps.png"), 2, "reps.png: --plot cannot be written")
+    assert_one_line_error(workout(pushup_npy, "--annotate", tmp_path / "out.mp4"), 2, "out.mp4: --annotate cannot be")
+
+
 def test_annotate_draws_the_analysis_on_the_clip_itself(tmp_path):
     import cv2
 

@@ -232,6 +232,9 @@ def _analyze_options(args: argparse.Namespace) -> AnalyzeOptions:
         raise WorkoutError(f"{args.plot}: --plot writes {', '.join(PLOT_FORMATS)}; end the file name with one of them")
     if args.annotate and Path(args.annotate).suffix.lower() not in VIDEO_CODECS:
         raise WorkoutError(f"{args.annotate}: --annotate writes {VIDEO_TYPES}; end the file name with one of them")
+    for path, option in ((args.plot, "--plot"), (args.annotate, "--annotate")):
+        if path:
+            _check_writable(Path(path), option)  # now, not after minutes of pose finding
     config = DecoderConfig() if args.min_confidence is None else DecoderConfig(min_confidence=args.min_confidence)
     exercise = None if args.exercise is None else check_exercise(args.exercise)
     return AnalyzeOptions(args.model, exercise, config, args.stride, args.fps, args.video_id, args.pose_cache)
@@ -303,8 +306,9 @@ def _run_people(args: argparse.Namespace, options: AnalyzeOptions) -> int:
 
     if args.people < 1:
         raise WorkoutError(f"--people must be 1 or more, got {args.people}")
-    if args.plot or args.annotate:
-        raise WorkoutError("--plot and --annotate draw one person's reps; use them without --people")
+    if drawn := [option for option, value in (("--plot", args.plot), ("--annotate", args.annotate)) if value]:
+        raise WorkoutError(f"{' and '.join(drawn)} draw{'s' if len(drawn) == 1 else ''} one person's reps; "
+                           "use without --people")  # fmt: skip
     if args.pose_cache:
         raise WorkoutError("--pose-cache keeps one person's poses, and --people finds everyone anew: use one or the other")
     path = Path(args.inputs[0])
@@ -336,7 +340,6 @@ def _pose_progress(path: Path, stride: int, desc: str) -> Any:
 
 def _run_batch(args: argparse.Namespace, options: AnalyzeOptions) -> int:
     import json
-    import os
     from pathlib import Path
 
     from tqdm import tqdm
@@ -351,8 +354,8 @@ def _run_batch(args: argparse.Namespace, options: AnalyzeOptions) -> int:
     output = None if args.output is None else Path(args.output)
     if output is not None and output.suffix.lower() not in (".csv", ".jsonl"):
         raise WorkoutError(f"{output}: --output must end in .csv (summary table) or .jsonl (every result)")
-    if output is not None and (output.is_dir() or not os.access(_existing_parent(output), os.W_OK)):
-        raise WorkoutError(f"{output}: --output cannot be written there")  # now, not after the whole batch
+    if output is not None:
+        _check_writable(output, "--output")  # now, not after the whole batch
     # a folder may hold the summary of an earlier run: it is not an input
     items = [i for i in find_inputs(args.inputs) if output is None or i.path.resolve() != output.resolve()]
     workers = min(args.workers or default_workers(), len(items))
@@ -379,9 +382,14 @@ def _run_batch(args: argparse.Namespace, options: AnalyzeOptions) -> int:
     return 1 if failed else 0
 
 
-def _existing_parent(path: Path) -> Path:
-    """The nearest folder of ``path`` that exists (the output's folders are made when it is written)."""
-    return next(p for p in path.absolute().parents if p.exists())
+def _check_writable(path: Path, option: str) -> None:
+    """Refuse, before any work, an output that cannot be written: a folder in the way, or no write access to the
+    nearest folder that exists (the output's own folders are made when it is written)."""
+    import os
+
+    parent = next(p for p in path.absolute().parents if p.exists())
+    if path.is_dir() or not os.access(parent, os.W_OK):
+        raise WorkoutError(f"{path}: {option} cannot be written there")
 
 
 def _batch_line(row: dict[str, Any]) -> str:
