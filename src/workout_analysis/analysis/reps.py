@@ -360,6 +360,8 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> tuple[_P
             score = 0.0  # repeats, but too little to be the exercise (an arm kept straight, detector jitter)
         elif spec.name != PCA_SIGNAL and moving_own is None and len(x) <= SHORT_SET_S * fps and _few_cycles(x):
             moving_own = (0.0, spec, raw, 0, rank)  # the exercise's first signal that moves, a rep or two
+        if spec.name != PCA_SIGNAL:
+            own_score = max(own_score, score)  # before the weights: how clearly it repeats, as WEAK_REPEAT means
         score *= 1.0 if rank == 0 else (PC_WEIGHT if spec.name == PCA_SIGNAL else 0.9)
         if facing and spec.name in SAGITTAL:
             score *= FRONT_SAGITTAL_WEIGHT
@@ -370,10 +372,8 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> tuple[_P
             score *= np.sqrt(min(1.0, pc_range / max(first_pc_range, 1e-9)))
             if exercise in ALTERNATING and own_period and PAIR_RATIO[0] <= period / own_period <= PAIR_RATIO[1]:
                 score = 0.0
-        else:
-            own_score = max(own_score, score)
-            if score > 0 and (best is None or score > best[0]):
-                own_period = period  # the best of the exercise's own signals so far
+        elif score > 0 and (best is None or score > best[0]):
+            own_period = period  # the best of the exercise's own signals so far
         if best is None or score > best[0]:
             best = (score, spec, raw, period, rank)
     if best[1].name == PCA_SIGNAL and own_score < WEAK_REPEAT and moving_own is not None:
