@@ -128,3 +128,14 @@ def test_text_is_written_in_ascii_and_wrapped_to_the_frame():
     line_height = int(28 * _text_scale(blank)) + 4
     assert len(tip) > text_columns(blank) and rows.max() - rows.min() > 1.5 * line_height  # more than one line
     assert not drawn[:, -5:].any()  # nothing reaches the right edge
+
+
+def test_analysis_text_of_a_hold_tells_its_time_and_verdict():
+    from workout_analysis.analysis.report import analyze
+    from workout_analysis.render import analysis_text
+
+    seq, _ = generate("plank", seed=2, faults=("hips_sagging",))
+    result = analyze(seq, exercise="plank")
+    lines = analysis_text(result, seq.timestamps)(len(seq) // 2)
+    assert lines[0] == f"plank | held {result.reps.hold_s:.0f} s in all"
+    assert lines[1].startswith(f"form {result.form.reps[0].score}/100, brace your core")

@@ -134,6 +134,8 @@ def analysis_text(result: Analysis, timestamps: np.ndarray) -> Callable[[int], l
         out = [name(counted)]
         if hold:
             out[0] += f" | held {result.reps.hold_s or 0.0:.0f} s in all"
+            if (whole := scored.get(0)) is not None:  # a hold is judged as a whole
+                out.append(f"form {whole.score}/100, {whole.issues[0].message if whole.issues else 'good'}")
         elif result.reps is not None:
             out[0] += f" | {what} {sum(r.end_s <= t for r in reps)} of {len(reps)}"
         now = next((s.exercise for s in segments if s.start_s <= t < s.end_s), counted)
