@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlparse
 
+from ..analysis.report import form_verdict
 from ..batch import INPUT_SUFFIXES, AnalyzeOptions, Item, analyze_file
 from ..errors import NoPersonError, WorkoutError
 from ..exercises import ALL_EXERCISES
@@ -159,8 +160,6 @@ class WorkoutServer(ThreadingHTTPServer):
                 result.warnings = [w.replace(str(path), name) for w in result.warnings]  # as errors, above
                 out = result.to_dict()
                 out["check_labels"] = _check_labels(result.form)
-                from ..analysis.report import form_verdict
-
                 out["form_verdict"] = form_verdict(result.form)
                 out["plot"] = None
                 if result.reps is not None and result.reps.reps:
