@@ -436,7 +436,13 @@ def _elbow_drift(limit: float = 35.0) -> Check:
 
 def _curl_top(limit: float = 75.0) -> Check:
     def test(d: RepData) -> Issue | None:
-        top = float(np.nanmin(d.angle("elbow", side="both")))
+        # the arm that curled: in an alternating curl seen from the front the resting arm stays straight, and the
+        # mean of both elbows bottoms out near 90° while the working one reaches 30°
+        arms = [d.angle("elbow", side=s) for s in ("left", "right")] if d.view == "front" else [d.angle("elbow")]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            working = max(arms, key=lambda a: np.nan_to_num(np.nanmax(a) - np.nanmin(a), nan=-1.0))
+        top = float(np.nanmin(working))
         return _issue("curl_height", top - limit, 20.0, f"curl all the way up: your elbows stopped at {_past(top, limit)}°, aim for {limit:.0f}° or less", top)
 
     return Check("curl_height", _ALL, f"elbows bend to {limit:.0f}° or less at the top",
