@@ -125,9 +125,17 @@ def test_plot_is_written(pushup_npy, tmp_path):
 def test_an_output_that_cannot_be_written_is_refused_before_the_work(pushup_npy, tmp_path):
     """A folder in the way of --plot or --annotate failed only after the analysis, and the result was lost."""
     (tmp_path / "reps.png").mkdir()
-    (tmp_path / "out.mp4").mkdir()
-    assert_one_line_error(workout(pushup_npy, "--plot", tmp_path / "reps.png"), 2, "reps.png: --plot cannot be written")
-    assert_one_line_error(workout(pushup_npy, "--annotate", tmp_path / "out.mp4"), 2, "out.mp4: --annotate cannot be")
+    (tmp_path / "a file").write_text("x")
+    assert_one_line_error(workout(pushup_npy, "--plot", tmp_path / "reps.png"), 2, "reps.png: --plot names a folder")
+    assert_one_line_error(workout(pushup_npy, "--annotate", tmp_path / "a file" / "out.mp4"), 2,
+                          "out.mp4: --annotate cannot be written there", "is a file, not a folder")  # fmt: skip
+    assert_one_line_error(workout(pushup_npy, "--annotate", "/proc/out.mp4"), 2, "--annotate cannot be written there")
+    assert_one_line_error(workout(pushup_npy, "--plot", tmp_path / "p.png", "--annotate", tmp_path / "a.mp4", "--people",
+                                  "2"), 2, "--plot and --annotate draw one person's reps")  # fmt: skip
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"not read")
+    assert_one_line_error(workout(clip, "--annotate", clip), 2, "--annotate would write over the input")
+    assert clip.read_bytes() == b"not read"
 
 
 def test_annotate_draws_the_analysis_on_the_clip_itself(tmp_path):

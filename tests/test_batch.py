@@ -100,7 +100,7 @@ def test_batch_json_lines_match_single_file_analysis(collection, tmp_path):
 def test_batch_options_are_checked_up_front(collection, tmp_path):
     (tmp_path / "a folder.csv").mkdir()
     for args, words in (((collection, "-o", tmp_path / "x.txt"), ".csv"),
-                        ((collection, "-o", tmp_path / "a folder.csv"), "cannot be written there"),
+                        ((collection, "-o", tmp_path / "a folder.csv"), "names a folder"),
                         ((collection, "--plot", tmp_path / "p.png"), "one input"),
                         ((collection / "legs" / "squat.npz", "-o", tmp_path / "x.csv"), "batch")):  # fmt: skip
         proc = workout(*args)

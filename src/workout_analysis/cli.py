@@ -228,13 +228,15 @@ def _analyze_options(args: argparse.Namespace) -> AnalyzeOptions:
 
     if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
         raise WorkoutError(f"--min-confidence must be between 0 and 1, got {args.min_confidence}")
+    for path, option in ((args.plot, "--plot"), (args.annotate, "--annotate")):
+        if path:
+            _check_writable(Path(path), option)  # now, not after minutes of pose finding
     if args.plot and Path(args.plot).suffix.lower() not in PLOT_FORMATS:
         raise WorkoutError(f"{args.plot}: --plot writes {', '.join(PLOT_FORMATS)}; end the file name with one of them")
     if args.annotate and Path(args.annotate).suffix.lower() not in VIDEO_CODECS:
         raise WorkoutError(f"{args.annotate}: --annotate writes {VIDEO_TYPES}; end the file name with one of them")
-    for path, option in ((args.plot, "--plot"), (args.annotate, "--annotate")):
-        if path:
-            _check_writable(Path(path), option)  # now, not after minutes of pose finding
+    if args.annotate and any(Path(args.annotate).resolve() == Path(i).resolve() for i in args.inputs):
+        raise WorkoutError(f"{args.annotate}: --annotate would write over the input; name another file")
     config = DecoderConfig() if args.min_confidence is None else DecoderConfig(min_confidence=args.min_confidence)
     exercise = None if args.exercise is None else check_exercise(args.exercise)
     return AnalyzeOptions(args.model, exercise, config, args.stride, args.fps, args.video_id, args.pose_cache)
@@ -347,8 +349,10 @@ def _run_batch(args: argparse.Namespace, options: AnalyzeOptions) -> int:
     from .batch import analyze_many, find_inputs
     from .dataset import default_workers
 
-    if args.plot or args.annotate or args.video_id or args.people != 1:
-        raise WorkoutError("--plot, --annotate, --video-id and --people take one input, not a batch")
+    given = [o for o, v in (("--plot", args.plot), ("--annotate", args.annotate), ("--video-id", args.video_id),
+                            ("--people", args.people != 1)) if v]  # fmt: skip
+    if given:
+        raise WorkoutError(f"{' and '.join(given)} take{'s' if len(given) == 1 else ''} one input, not a batch")
     if args.workers is not None and args.workers < 1:
         raise WorkoutError(f"--workers must be 1 or more, got {args.workers}")
     output = None if args.output is None else Path(args.output)
@@ -383,13 +387,20 @@ def _run_batch(args: argparse.Namespace, options: AnalyzeOptions) -> int:
 
 
 def _check_writable(path: Path, option: str) -> None:
-    """Refuse, before any work, an output that cannot be written: a folder in the way, or no write access to the
-    nearest folder that exists (the output's own folders are made when it is written)."""
-    import os
+    """Refuse, before any work, an output that cannot be written: a folder in the way, a file where a folder must
+    be, or a nearest existing folder that takes no file (the output's own folders are made when it is written).
+    A file is tried there rather than the permissions read: root passes every permission test, not /proc's."""
+    import tempfile
 
+    if path.is_dir():
+        raise WorkoutError(f"{path}: {option} names a folder; give a file name")
     parent = next(p for p in path.absolute().parents if p.exists())
-    if path.is_dir() or not os.access(parent, os.W_OK):
-        raise WorkoutError(f"{path}: {option} cannot be written there")
+    if not parent.is_dir():
+        raise WorkoutError(f"{path}: {option} cannot be written there ({parent} is a file, not a folder)")
+    try:
+        tempfile.TemporaryFile(dir=parent).close()
+    except OSError as exc:
+        raise WorkoutError(f"{path}: {option} cannot be written there ({exc.strerror or exc})") from None
 
 
 def _batch_line(row: dict[str, Any]) -> str:
