@@ -218,7 +218,9 @@ def test_an_uncertain_exercise_is_a_warning_that_says_what_to_do(pushup_npy, mon
     assert result.recognition.recognised and not any("uncertain" in w for w in result.warnings)  # sure enough
     monkeypatch.setattr(report, "UNSURE", result.recognition.confidence + 0.01)  # the same verdict, less sure
     warning = next(w for w in analyze(seq).warnings if "uncertain" in w)
-    assert f"uncertain ({result.recognition.confidence:.0%} sure); if it is not a push up, name it with --exercise" in warning
+    second, p = result.recognition.runner_ups[0]
+    assert (f"uncertain (push up, {result.recognition.confidence:.0%} sure; perhaps {second.replace('_', ' ')}, {p:.0%}); "
+            "if it is another, name it with --exercise") in warning  # fmt: skip
     assert not any("uncertain" in w for w in analyze(seq, exercise="push_up").warnings)  # named: nothing to doubt
 
 

@@ -114,6 +114,9 @@ def test_analysis_text_tells_the_reps_as_they_happen():
     assert verdicts[True].startswith("go lower: your thighs stopped") and verdicts[False] == "good rep"
     during = next(i for i, t in enumerate(seq.timestamps) if reps[1].start_s < t < reps[1].end_s)
     assert "rep 2" in text(during)
+    recognised = analyze(seq)  # named by the model: how sure it is stays in view, as the report says it
+    head = analysis_text(recognised, seq.timestamps)(0)[0]
+    assert head.startswith(f"{recognised.recognition.exercise.replace('_', ' ')} ({recognised.recognition.confidence:.0%} sure) | ")
 
 
 def test_text_is_written_in_ascii_and_wrapped_to_the_frame():
@@ -137,5 +140,5 @@ def test_analysis_text_of_a_hold_tells_its_time_and_verdict():
     seq, _ = generate("plank", seed=2, faults=("hips_sagging",))
     result = analyze(seq, exercise="plank")
     lines = analysis_text(result, seq.timestamps)(len(seq) // 2)
-    assert lines[0] == f"plank | held {result.reps.hold_s:.0f} s in all"
+    assert lines[0] == f"plank | held {result.reps.hold_s:.1f} s in all"  # as the text report says it
     assert lines[1].startswith(f"form {result.form.reps[0].score}/100, brace your core")

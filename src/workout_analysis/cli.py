@@ -404,14 +404,17 @@ def _check_writable(path: Path, option: str) -> None:
 
 
 def _batch_line(row: dict[str, Any]) -> str:
-    from .exercises import display_name
+    from .exercises import NO_EXERCISE, display_name
 
-    sure = "" if row["confidence"] is None else f" ({row['confidence']:.0%})"
-    line = f"{row['input']}: {display_name(row['exercise'])}{sure}"
+    if row["exercise"] == NO_EXERCISE:  # its confidence is that of "no exercise", which reads as nonsense beside it
+        line = f"{row['input']}: no exercise recognised"
+    else:
+        sure = "" if row["confidence"] is None else f" ({row['confidence']:.0%})"
+        line = f"{row['input']}: {display_name(row['exercise'])}{sure}"
     if row["hold_s"] is not None:
         line += f", held {row['hold_s']:.1f} s"
     elif row["reps"] is not None:
-        line += f", {row['reps']} reps"
+        line += f", {row['reps']} rep{'' if row['reps'] == 1 else 's'}"
     if row["form_score"] is not None:
         line += f", form {row['form_score']}/100"
     return line

@@ -129,11 +129,14 @@ def analysis_text(result: Analysis, timestamps: np.ndarray) -> Callable[[int], l
     def name(exercise: str) -> str:
         return "no exercise recognised" if exercise == NO_EXERCISE else display_name(exercise)
 
+    rec = result.recognition
+    sure = f" ({rec.confidence:.0%} sure)" if rec.recognised and rec.confidence is not None else ""  # not when given
+
     def lines(i: int) -> list[str]:
         t = float(timestamps[i])
-        out = [name(counted)]
+        out = [name(counted) + sure]
         if hold:
-            out[0] += f" | held {result.reps.hold_s or 0.0:.0f} s in all"
+            out[0] += f" | held {result.reps.hold_s or 0.0:.1f} s in all"
             if (whole := scored.get(0)) is not None:  # a hold is judged as a whole
                 out.append(f"form {whole.score}/100, {whole.issues[0].message if whole.issues else 'good'}")
         elif result.reps is not None:
