@@ -344,6 +344,21 @@ def test_a_trunk_flipped_by_the_detector_gives_no_swing_advice():
     assert not any(i.check == "swing" for r in checked.reps for i in r.issues)
 
 
+def test_an_arm_thrown_overhead_by_the_detector_gives_no_elbow_drift_advice():
+    """A live curl read the upper arm 166° forward for a few frames (the arm at the side in the clip): a glitch."""
+    seq, _ = generate("bicep_curl", seed=2, reps=4, view="side")
+    reps = count_reps(seq, "bicep_curl")
+    assert "elbow_drift" in assess_form(seq, "bicep_curl", reps).checked
+    glitched = seq.landmarks.copy()
+    rep = reps.reps[1]
+    frames = slice(rep.start_frame + 5, rep.start_frame + 10)
+    for side in ("left", "right"):  # the elbows mirrored above the shoulders: the upper arms point straight up
+        shoulder, elbow = LANDMARK_INDEX[f"{side}_shoulder"], LANDMARK_INDEX[f"{side}_elbow"]
+        glitched[frames, elbow, 1] = 2 * glitched[frames, shoulder, 1] - glitched[frames, elbow, 1]
+    form = assess_form(PoseSequence(glitched, seq.fps, seq.timestamps, meta=seq.meta), "bicep_curl", reps)
+    assert not any(i.check == "elbow_drift" for r in form.reps for i in r.issues)
+
+
 def test_live_form_compares_ranges_of_one_signal_only():
     """Ranges read from another signal are in another unit (knee degrees against whole-pose units): when
     the counter's signal changes, the set's range starts afresh instead of calling every rep short."""

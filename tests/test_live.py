@@ -45,6 +45,8 @@ def events_of(proc: subprocess.CompletedProcess) -> list[dict]:
     assert events[-1]["event"] == "summary" and events[-1]["schema_version"] == 1
     for e in events[:-1]:
         assert set(e) == EVENT_KEYS[e["event"]], e
+        for issue in e.get("issues", []):  # as analyze's JSON has them, for apps to style and translate
+            assert set(issue) == {"check", "severity", "message", "value"}, issue
     times = [e["t"] for e in events[:-1]]
     assert times == sorted(times)
     return events

@@ -19,7 +19,8 @@ needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None and shutil.w
                                   reason="espeak-ng is not installed (make setup installs it where apt-get runs as root)")  # fmt: skip
 
 
-def rep(index: int, issues: list[str]) -> Event:
+def rep(index: int, tips: list[str]) -> Event:
+    issues = [{"check": "depth", "severity": "major", "message": tip, "value": None} for tip in tips]
     return Event("rep", 3.0, {"index": index, "duration_s": 2.0, "score": 80, "issues": issues})
 
 

@@ -69,7 +69,7 @@ class Event:
             return f"[{self.t:6.1f} s] exercise: {name}{sure}{was}"
         if self.kind == "rep":
             score = "" if d["score"] is None else f", score {d['score']}"
-            tips = f" - {'; '.join(d['issues'])}" if d["issues"] else ""
+            tips = f" - {'; '.join(i['message'] for i in d['issues'])}" if d["issues"] else ""
             return f"[{self.t:6.1f} s] rep {d['index']}: {d['duration_s']:.1f} s{score}{tips}"
         if self.kind == "hold":
             return f"[{self.t:6.1f} s] held {d['hold_s']:.0f} s"
@@ -318,10 +318,9 @@ class LiveSession:
             events.append(event)
         for rep in reps:
             checked = self.form.check(self.counter, rep) if self.form is not None else None
-            issues = [] if checked is None else [i.message for i in checked.issues]
+            issues = [] if checked is None else [i.to_dict() for i in checked.issues]  # as analyze's JSON has them
             score = None if checked is None else checked.score
-            self._reps.append({**rep.to_dict(), "exercise": self.exercise, "score": score,
-                               "issues": [] if checked is None else [i.to_dict() for i in checked.issues]})  # fmt: skip
+            self._reps.append({**rep.to_dict(), "exercise": self.exercise, "score": score, "issues": issues})
             event = Event("rep", t, {"exercise": self.exercise, "index": rep.index, "start_s": round(rep.start_s, 2),
                                      "end_s": round(rep.end_s, 2), "duration_s": round(rep.duration_s, 2),
                                      "score": score, "issues": issues})  # fmt: skip

@@ -40,7 +40,7 @@ def phrase(event: Event) -> str | None:
         return f"{display_name(d['exercise']).capitalize()}." if d["exercise"] else None
     if event.kind == "rep":
         # the tip's words before its measurement: "go lower: hips stopped 15° above parallel" -> "Go lower."
-        tip = re.split(r"[:;(]", d["issues"][0])[0].strip() if d["issues"] else ""
+        tip = re.split(r"[:;(]", d["issues"][0]["message"])[0].strip() if d["issues"] else ""
         return f"{d['index']}." + (f" {tip.capitalize()}." if tip else "")
     if event.kind == "hold":
         return f"{d['hold_s']:.0f} seconds."

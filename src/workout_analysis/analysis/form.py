@@ -423,9 +423,16 @@ def _swing(limit: float = 7.0) -> Check:
                  "swinging the torso lends momentum and takes the work off the target muscle", test)  # fmt: skip
 
 
+# An upper arm more than this far forward of the trunk during a curl is a detector error (a live curl read 166°,
+# the arm overhead, where the frames show it at the side), not a curl: no advice from it.
+DRIFT_IMPLAUSIBLE = 100.0
+
+
 def _elbow_drift(limit: float = 35.0) -> Check:
     def test(d: RepData) -> Issue | None:
         drift = float(np.nanmax(d.angle("shoulder")))
+        if drift > DRIFT_IMPLAUSIBLE:
+            return None
         return _issue("elbow_drift", drift - limit, 15.0,
                       f"pin your elbows to your sides: your upper arm swung {_past(drift, limit)}° forward (keep it under {limit:.0f}°)", drift)  # fmt: skip
 
