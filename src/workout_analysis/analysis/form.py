@@ -423,8 +423,8 @@ def _swing(limit: float = 7.0) -> Check:
                  "swinging the torso lends momentum and takes the work off the target muscle", test)  # fmt: skip
 
 
-# An upper arm more than this far forward of the trunk during a curl is a detector error (a live curl read 166°,
-# the arm overhead, where the frames show it at the side), not a curl: no advice from it.
+# An upper arm more than this far forward of the trunk during a curl is a detector error, not a curl (a live curl
+# read 166°, the arm overhead, on a clip whose curls stay below the shoulder): no advice from it.
 DRIFT_IMPLAUSIBLE = 100.0
 
 
