@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 
@@ -139,6 +141,9 @@ def test_analysis_text_of_a_hold_tells_its_time_and_verdict():
 
     seq, _ = generate("plank", seed=2, faults=("hips_sagging",))
     result = analyze(seq, exercise="plank")
-    lines = analysis_text(result, seq.timestamps)(len(seq) // 2)
-    assert lines[0] == f"plank | held {result.reps.hold_s:.1f} s in all"  # as the text report says it
-    assert lines[1].startswith(f"form {result.form.reps[0].score}/100, brace your core")
+    text = analysis_text(result, seq.timestamps)
+    clock = [float(re.search(r"held ([\d.]+) of", text(i)[0]).group(1)) for i in range(len(seq))]
+    assert clock[0] == 0.0 and clock[-1] == round(result.reps.hold_s, 1) > 5  # a running clock, to the total
+    assert all(b >= a for a, b in zip(clock, clock[1:]))
+    assert text(len(seq) - 1)[0] == f"plank | held {result.reps.hold_s:.1f} of {result.reps.hold_s:.1f} s"
+    assert text(len(seq) // 2)[1].startswith(f"form {result.form.reps[0].score}/100, brace your core")

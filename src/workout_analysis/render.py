@@ -135,8 +135,10 @@ def analysis_text(result: Analysis, timestamps: np.ndarray) -> Callable[[int], l
     def lines(i: int) -> list[str]:
         t = float(timestamps[i])
         out = [name(counted) + sure]
-        if hold:
-            out[0] += f" | held {result.reps.hold_s or 0.0:.1f} s in all"
+        if hold:  # the report's signal of a hold is the time held so far
+            k = int(np.searchsorted(result.reps.times, t, side="right")) - 1
+            so_far = float(result.reps.signal[k]) if k >= 0 else 0.0
+            out[0] += f" | held {so_far:.1f} of {result.reps.hold_s or 0.0:.1f} s"
             if (whole := scored.get(0)) is not None:  # a hold is judged as a whole
                 out.append(f"form {whole.score}/100, {whole.issues[0].message if whole.issues else 'good'}")
         elif result.reps is not None:

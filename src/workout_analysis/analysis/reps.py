@@ -105,7 +105,7 @@ class RepReport:
     count: int
     reps: list[Rep]
     signal_name: str
-    signal: np.ndarray  # (T,) smoothed signal in its own unit; NaN where no pose
+    signal: np.ndarray  # (T,) smoothed signal in its own unit, NaN where no pose; a hold's: seconds held so far
     times: np.ndarray  # (T,) seconds
     rest_level: float = float("nan")
     far_level: float = float("nan")
@@ -439,21 +439,22 @@ def _body_speed(body: np.ndarray, earlier: np.ndarray, lag_s: float) -> np.ndarr
     return np.linalg.norm(body - earlier, axis=-1).mean(axis=-1) / lag_s
 
 
-def _hold_seconds(seq: PoseSequence) -> float:
-    """Time under tension: seconds the body holds still (pose present, slow), in stretches of at least 1 s."""
+def _held_seconds(seq: PoseSequence) -> np.ndarray:
+    """(T,) time under tension so far at each frame: seconds the body has held still (pose present, slow), in
+    stretches of at least 1 s. Its last value is the hold's time."""
     body = normalize(metric_xyz(seq)[..., :2])[:, 11:]
     lag = max(1, int(HOLD_LAG_S * seq.fps))
     still = np.zeros(len(seq), bool)
     with np.errstate(invalid="ignore"):
         still[lag:] = _body_speed(body[lag:], body[:-lag], lag / seq.fps) < HOLD_SPEED
-    total, run = 0.0, 0
-    for s in np.append(still, False):
-        if s:
-            run += 1
-        else:
-            total += run / seq.fps if run >= seq.fps else 0.0
-            run = 0
-    return total
+    held, start = np.zeros(len(seq), bool), None
+    for i, s in enumerate(np.append(still, False)):
+        if s and start is None:
+            start = i
+        elif not s and start is not None:
+            held[start:i] = i - start >= seq.fps  # a stretch counts once it lasts a second
+            start = None
+    return np.cumsum(held) / seq.fps
 
 
 def count_reps(seq: PoseSequence, exercise: str | None = None, referee: bool | RepModel = True) -> RepReport:
@@ -470,7 +471,8 @@ def count_reps(seq: PoseSequence, exercise: str | None = None, referee: bool | R
     times = np.asarray(seq.timestamps, dtype=np.float64)
     empty = np.full(len(seq), np.nan)
     if exercise in HOLDS:
-        hold_s = _hold_seconds(seq)
+        held = _held_seconds(seq)
+        hold_s = float(held[-1]) if len(held) else 0.0
         if hold_s < HOLD_SHARE * seq.has_pose.sum() / seq.fps:
             # still for little of the time: a dynamic variant (shoulder taps) or another, repeated
             # movement taken for a hold; its repetitions say more than the hold time does
@@ -479,7 +481,7 @@ def count_reps(seq: PoseSequence, exercise: str | None = None, referee: bool | R
                 moving.exercise, moving.hold_s = exercise, hold_s
                 moving.notes.append(f"held still for only {hold_s:.1f} s: counted the repeated movement of the whole pose")
                 return moving
-        return RepReport(exercise, 0, [], "hold", empty, times, hold_s=hold_s, method="hold")
+        return RepReport(exercise, 0, [], "hold", held, times, hold_s=hold_s, method="hold")
     if exercise == NO_EXERCISE or not seq.has_pose.any():
         note = "no exercise recognised" if exercise == NO_EXERCISE else "no pose found"
         return RepReport(exercise, 0, [], "none", empty, times, method="none", notes=[note])
