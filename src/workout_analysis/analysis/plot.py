@@ -27,7 +27,8 @@ def plot_timeline(reps: RepReport, path: str | Path, form: Any = None, title: st
 
     by_index = {r.index: r for r in (form.reps if form is not None else [])}
     fig, ax = plt.subplots(figsize=(11, 4.2))
-    signal = "whole-body movement" if reps.signal_name == PCA_SIGNAL else reps.signal_name.replace("_", " ")
+    named = {PCA_SIGNAL: "whole-body movement", "hold": "time held"}
+    signal = named.get(reps.signal_name, reps.signal_name.replace("_", " "))
     ax.plot(reps.times, reps.signal, color="#222222", lw=1.4, label=f"signal: {signal}")
     for rep in reps.reps:
         checked = by_index.get(rep.index)
@@ -53,6 +54,8 @@ def plot_timeline(reps: RepReport, path: str | Path, form: Any = None, title: st
     ax.set_xlabel("time (s)")
     if reps.reps:
         ax.set_ylabel(UNIT_LABEL[reps.reps[0].rom_unit])
+    elif reps.method == "hold":
+        ax.set_ylabel("seconds held so far")
     if form is not None:
         notes = [f"{f'rep {r.index}' if r.index else 'whole clip'}: {i.message}" for r in form.reps for i in r.issues][:6]
         if notes:
