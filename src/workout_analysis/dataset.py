@@ -428,7 +428,12 @@ def grouped_folds(sequences: list[PoseSequence], n_folds: int, seed: int = 0,
         return [(train, test) for train, test in folds.split(np.zeros(len(labels)), labels, groups)]
 
 
+def split_folds(test_fraction: float) -> int:
+    """How many folds :func:`grouped_split` cuts so that one of them holds out about ``test_fraction``."""
+    return max(2, round(1 / test_fraction))
+
+
 def grouped_split(sequences: list[PoseSequence], test_fraction: float = 0.2, seed: int = 0,
                   by: str = "source") -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """One (train, test) split holding out about ``test_fraction`` of the groups (see grouped_folds)."""
-    return grouped_folds(sequences, max(2, round(1 / test_fraction)), seed, by)[0]
+    return grouped_folds(sequences, split_folds(test_fraction), seed, by)[0]

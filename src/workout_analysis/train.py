@@ -283,7 +283,7 @@ def train_bundle(sequences: list[PoseSequence], config: TrainConfig, progress: b
                  split: str = "source") -> tuple[ModelBundle, dict, dict]:  # fmt: skip
     """Split (by source/video, or ``split="frame"``: the leaky random frame split, only to show the
     leak), fit, calibrate and evaluate on the held-out part. Returns (bundle, metrics, history)."""
-    from .dataset import grouped_split, split_groups
+    from .dataset import grouped_split, split_folds, split_groups
     from .evaluate import evaluate
 
     labels = sorted({s.meta["exercise"] for s in sequences})
@@ -297,7 +297,7 @@ def train_bundle(sequences: list[PoseSequence], config: TrainConfig, progress: b
             if groups < 2:  # no count of videos helps: the held-out part must be another person's
                 raise WorkoutError(f"too little data to hold out a validation part by source: all {len(sequences)} "
                                    "videos come from one source; add videos from another source") from None  # fmt: skip
-            n = min(max(2, round(1 / config.val_fraction)), groups)  # as grouped_split
+            n = min(split_folds(config.val_fraction), groups)
             raise WorkoutError(f"too little data to hold out a validation part by source ({len(sequences)} videos of "
                                f"{len(labels)} exercises): holding out 1 source in {n} needs an exercise with at least "
                                f"{n} videos from different sources; give more, or a larger --validation") from None  # fmt: skip
