@@ -49,6 +49,8 @@ LEVEL_WINDOW = 1.5  # periods either side over which the local range is taken ..
 MAX_LEVEL_WINDOW_S = 5.0  # ... but no more than this: bounds the live counter's delay
 MIN_LOCAL_RANGE = 0.2  # a local range under this share of the whole set's range is standing still
 PC_WEIGHT = 0.9
+MISREAD = 0.35  # fewer reps than this share of the cycles a signal repeats over: it is read wrong, try the next
+MISREAD_MIN_CYCLES = 3.0  # ... judged where it repeats over at least this many cycles
 FEW_CYCLES = 2.5  # up to this many cycles of a signal that does not repeat: a short set, not noise
 WEAK_REPEAT = 0.1  # an autocorrelation this low is no repetition: a set of a rep or two, or none
 SHORT_SET_S = 20.0  # a set of a rep or two is over within this; longer, few cycles are posture changes
@@ -339,7 +341,9 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> tuple[_P
     an alternating exercise a component that repeats once per left-and-right pair of the exercise's
     own best signal is left out (it would count half); one at another tempo stays, as the movement
     may not be the named one (a sit-up recognised as a Russian twist). Where none of the exercise's signals
-    repeats (a set of a rep or two) but one of them moves, that one is taken over any component.
+    repeats (a set of a rep or two) but one of them moves, that one is taken over any component. A choice
+    the state machine reads as far fewer reps than the cycles it repeats over (:func:`_misread`) gives way
+    to the next candidate that reads consistently.
     """
     bones = bone_reference(points)
     bad = _implausible_frames(points, bones, fps)
@@ -352,14 +356,15 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> tuple[_P
     lags = (max(2, int(MIN_PERIOD_S * fps)), int(MAX_PERIOD_S * fps))
     # facing the camera, legs and trunk bend towards it: their 2-D angles shrink and distort
     facing = view_cues(points)[0] <= FRONT_MAX_YAW
-    best, first_pc_range, own_period, moving_own, own_score = None, None, 0, None, 0.0
+    scored: list[_Candidate] = []
+    first_pc_range, own_period, moving_own, own_score = None, 0, None, 0.0
     for rank, (spec, raw) in enumerate(cands):
         x = smooth(fill_gaps(raw, int(MAX_GAP_S * fps)), 0.1 * fps)
         score, period = periodicity(x, *lags)
         if np.isfinite(x).any() and np.ptp(np.nanpercentile(x, RANGE_PERCENTILES)) < MIN_RANGE[_unit(spec.name)]:
             score = 0.0  # repeats, but too little to be the exercise (an arm kept straight, detector jitter)
         elif spec.name != PCA_SIGNAL and moving_own is None and len(x) <= SHORT_SET_S * fps and _few_cycles(x):
-            moving_own = (0.0, spec, raw, 0, rank)  # the exercise's first signal that moves, a rep or two
+            moving_own = _Candidate(0.0, spec, raw, 0, rank)  # the exercise's first signal that moves, a rep or two
         if spec.name != PCA_SIGNAL:
             own_score = max(own_score, score)  # before the weights: how clearly it repeats, as WEAK_REPEAT means
         score *= 1.0 if rank == 0 else (PC_WEIGHT if spec.name == PCA_SIGNAL else 0.9)
@@ -372,24 +377,75 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> tuple[_P
             score *= np.sqrt(min(1.0, pc_range / max(first_pc_range, 1e-9)))
             if exercise in ALTERNATING and own_period and PAIR_RATIO[0] <= period / own_period <= PAIR_RATIO[1]:
                 score = 0.0
-        elif score > 0 and (best is None or score > best[0]):
+        elif score > max((c.score for c in scored), default=0.0):
             own_period = period  # the best of the exercise's own signals so far
-        if best is None or score > best[0]:
-            best = (score, spec, raw, period, rank)
-    if best[1].name == PCA_SIGNAL and own_score < WEAK_REPEAT and moving_own is not None:
+        scored.append(_Candidate(score, spec, raw, period, rank))
+    ranked = sorted(scored, key=lambda c: -c.score)  # stable: the earlier candidate wins a tie
+    if ranked[0].spec.name == PCA_SIGNAL and own_score < WEAK_REPEAT and moving_own is not None:
         # None of the exercise's signals repeats, yet one moves: a set too short to repeat (one or two reps),
         # where a minor component's chance wiggle would otherwise set the reps apart from the movement named
-        best = moving_own
-    _, spec, raw, period, rank = best
-    if spec.name == PCA_SIGNAL:  # keep just the chosen component
-        basis = (basis[0], basis[1][[rank - (len(cands) - pcs.shape[1])]])
-    plan = _Plan(spec, period or int(2 * fps), fps, scale, basis, bones)
-    x = plan.smooth(raw)
+        ranked.insert(0, moving_own)
+    n_own = len(cands) - pcs.shape[1]
+    best = _plan_for(ranked[0], basis, n_own, fps, scale, bones)
+    if _misread(best, ranked[0].raw):
+        for cand in (c for c in ranked[1:] if c.score > 0):
+            plan = _plan_for(cand, basis, n_own, fps, scale, bones)
+            if not _misread(plan, cand.raw):
+                return plan, bad
+    return best, bad
+
+
+@dataclass
+class _Candidate:
+    """A signal the counter may read reps from, with how clearly it repeats (weighted) and its cycle in frames."""
+
+    score: float
+    spec: SignalSpec
+    raw: np.ndarray
+    period: int
+    rank: int  # its place among the exercise's own signals and then the principal components
+
+
+def _plan_for(
+    cand: _Candidate, basis: tuple[np.ndarray, np.ndarray], n_own: int, fps: float, scale: float, bones: np.ndarray
+) -> _Plan:
+    """The plan that reads reps from ``cand`` (``n_own``: how many of the candidates are the exercise's own)."""
+    if cand.spec.name == PCA_SIGNAL:  # keep just the chosen component
+        basis = (basis[0], basis[1][[cand.rank - n_own]])
+    plan = _Plan(cand.spec, cand.period or int(2 * fps), fps, scale, basis, bones)
+    x = plan.smooth(cand.raw)
     v = x[np.isfinite(x)]
     plan.lo, plan.hi = (float(q) for q in np.percentile(v, RANGE_PERCENTILES)) if len(v) else (0.0, 0.0)
     # a principal component has no natural rest end: rest is where the person spends more time
-    plan.rest_high = spec.rest_high if spec.name != PCA_SIGNAL else bool(np.median(v) > (plan.lo + plan.hi) / 2)
-    return plan, bad
+    is_pc = cand.spec.name == PCA_SIGNAL
+    plan.rest_high = bool(np.median(v) > (plan.lo + plan.hi) / 2) if is_pc else cand.spec.rest_high
+    return plan
+
+
+def _read_reps(plan: _Plan, raw: np.ndarray, times: np.ndarray) -> tuple[list[Rep], int, np.ndarray, float]:
+    """(reps, partial reps, smoothed signal, cycles): the state machine over the plan's signal ``raw``; cycles
+    is how many of the plan's typical rep cycles fit in the frames where the person moves. No reps where
+    the signal moves too little (:attr:`_Plan.enough_range`)."""
+    x, s, moving, min_rep = plan.read(raw)
+    cycles = np.count_nonzero(np.isfinite(x) & moving) / plan.period
+    if not plan.enough_range:
+        return [], 0, x, cycles
+    machine = _RepMachine(plan.unit, plan.min_rep_frames, int(RESET_GAP_S * plan.fps), plan.period)
+    reps = []
+    for i in range(len(x)):
+        if not np.isfinite(x[i]):
+            machine.missing()
+        elif moving[i] and (rep := machine.step(i, float(times[i]), float(s[i]), float(x[i]), int(min_rep[i]))):
+            reps.append(rep)
+    return reps, machine.partials, x, cycles
+
+
+def _misread(plan: _Plan, raw: np.ndarray) -> bool:
+    """The state machine finds far fewer reps in the plan's signal than the cycles it repeats over
+    (:data:`MISREAD`): a drift or detector glitches swamp the local range (a lying lifter's posture
+    shifting under noisy landmarks), so the signal repeats yet is read wrong."""
+    reps, _, _, cycles = _read_reps(plan, raw, np.arange(len(raw)) / plan.fps)
+    return cycles >= MISREAD_MIN_CYCLES and len(_drop_stragglers(reps)) < MISREAD * cycles
 
 
 def _few_cycles(x: np.ndarray) -> bool:
@@ -488,7 +544,7 @@ def count_reps(seq: PoseSequence, exercise: str | None = None, referee: bool | R
     known = exercise in ALL_EXERCISES
     points = metric_xyz(seq)
     plan, bad = _make_plan(points, exercise if known else None, seq.fps)
-    x, s, moving, min_rep = plan.read(plan.raw(points, bad))
+    reps, partials, x, _ = _read_reps(plan, plan.raw(points, bad), times)
     report = RepReport(exercise, 0, [], plan.spec.name, x, times, method="exercise" if known else "fallback")
     report.rest_level, report.far_level = (plan.hi, plan.lo) if plan.rest_high else (plan.lo, plan.hi)
     if exercise is not None and not known:
@@ -496,17 +552,11 @@ def count_reps(seq: PoseSequence, exercise: str | None = None, referee: bool | R
     if not plan.enough_range:
         report.notes.append("too little movement to count repetitions")
         return report
-    machine = _RepMachine(plan.unit, plan.min_rep_frames, int(RESET_GAP_S * plan.fps), plan.period)
-    for i in range(len(x)):
-        if not np.isfinite(x[i]):
-            machine.missing()
-        elif moving[i] and (rep := machine.step(i, float(times[i]), float(s[i]), float(x[i]), int(min_rep[i]))):
-            report.reps.append(rep)
-    kept = _drop_stragglers(report.reps)
-    if len(kept) < len(report.reps):
-        report.notes.append(f"{len(report.reps) - len(kept)} slow movement(s) over {STRAGGLER:g}x the set's typical "
+    kept = _drop_stragglers(reps)
+    if len(kept) < len(reps):
+        report.notes.append(f"{len(reps) - len(kept)} slow movement(s) over {STRAGGLER:g}x the set's typical "
                             "rep not counted (setting up, walking, resting)")  # fmt: skip
-    report.reps, report.count, report.partial_reps = kept, len(kept), machine.partials
+    report.reps, report.count, report.partial_reps = kept, len(kept), partials
     return _refereed(seq, report, None if referee is True else referee) if referee and known else report
 
 
