@@ -343,3 +343,18 @@ def test_counted_part_without_a_main_exercise_or_its_segments_is_the_whole_seque
     for main in ("squat", "no_exercise"):
         assert counted_part(seq, _recognition(main, ("lunge", 0.0, end, 0.9))) is seq
     assert len(counted_part(seq, _recognition("squat", ("lunge", 0.0, end / 2, 0.9), ("squat", end / 2, end, 0.9)))) < len(seq)
+
+
+def test_a_model_without_a_no_exercise_class_says_it_cannot_reject():
+    """A model trained on a few class folders names whatever moves as one of them: the report says so (a user's
+    4-class model called a pull-up a squat, 100 % sure). The embedded model, which has the class, gets no such line."""
+    from toy import toy_sequence, toy_sequences
+
+    from workout_analysis.train import TrainConfig, fit
+
+    config = TrainConfig.for_model("tcn", epochs=2, windows_per_class=40, hop=10)
+    bundle, _ = fit(toy_sequences(2), None, ["arm_raise", "squat"], config, progress=False)
+    seq = toy_sequence("squat", 7)
+    warning = next(w for w in analyze(seq, bundle).warnings if "no 'no exercise' class" in w)
+    assert "knows only 2 exercises (arm raise, squat)" in warning
+    assert not any("no 'no exercise' class" in w for w in analyze(seq).warnings)

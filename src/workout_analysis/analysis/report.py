@@ -25,6 +25,7 @@ MIN_POSE_SHARE = 0.5
 # Below this confidence the report warns that the exercise may be another: held out by source, the default recipe
 # names 61 % of such videos right against 80 % above it (docs/results.md), and reps and form follow the exercise.
 UNSURE = 0.4
+MAX_LISTED = 6  # a model without a "no exercise" class: the warning names this many of its exercises
 # Other exercises decoded for at least this long in all, in segments at least this sure, make a video "several
 # exercises": reps and form are then measured over the main exercise's span only (see counted_part).
 MIN_OTHER_EXERCISE_S = 7.5
@@ -204,6 +205,12 @@ def analyze(
         recognition = recognise(bundle.predict_windows(seq), config, start_s, end_s, bundle.hop / bundle.fps)
         used = {"kind": bundle.kind, "classes": len(bundle.labels)}
     result = Analysis(source, len(seq), with_pose, seq.fps, end_s - start_s, recognition, used)
+    if used is not None and NO_EXERCISE not in bundle.labels:
+        # a model trained on a few class folders cannot reject: whatever moves is one of its classes
+        known = ", ".join(display_name(c) for c in bundle.labels[:MAX_LISTED])
+        known += ", ..." if len(bundle.labels) > MAX_LISTED else ""
+        result.warnings.append(f"{source}: the model knows only {len(bundle.labels)} exercises ({known}) and has no "
+                               "'no exercise' class: it names any movement as one of them")  # fmt: skip
     if with_pose < MIN_POSE_SHARE * len(seq):
         result.warnings.append(f"{source}: a person was found in only {with_pose} of its {len(seq)} frames "
                                f"({with_pose / len(seq):.0%}): what happens in the others is not seen")  # fmt: skip
