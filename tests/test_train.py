@@ -80,10 +80,60 @@ def test_temperature_scaling_lowers_calibration_error_on_held_out_data():
     logits[np.arange(4000), y] += 1.5  # right about 2/3 of the time...
     logits *= 4  # ...but far too sure of itself
     fit_half, test_half = slice(0, 2000), slice(2000, None)
-    t = fit_temperature(logits[fit_half], y[fit_half])
+    t, note = fit_temperature(logits[fit_half], y[fit_half])
+    assert note is None
     before = ece(softmax(logits[test_half]), y[test_half])
     after = ece(softmax(logits[test_half] / t), y[test_half])
     assert t > 2 and after < before / 3
+
+
+def test_temperature_is_not_fitted_where_no_finite_one_fits():
+    """41 all-right validation windows drove T to its bound e^-3: every later answer ~100 % sure (user test)."""
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 400)
+    logits = rng.normal(0, 1, (400, 3))
+    logits[np.arange(400), y] += 6  # every window right: the NLL keeps falling as T -> 0
+    t, note = fit_temperature(logits, y)
+    assert t == 1.0 and "400 validation windows, 0 wrong" in note
+    assert fit_temperature(logits[:41], y[:41], default=1.5)[0] == 1.5  # and a configured default is kept
+    logits[:10] = -logits[:10]  # a few wrong, but too few windows to fit on
+    t, note = fit_temperature(logits[:60], y[:60])
+    assert t == 1.0 and "60 validation windows" in note
+
+
+def test_train_bundle_records_temperature_held_out_videos_and_what_was_not_evaluated():
+    seqs = toy_sequences(6)
+    _, metrics, history = train_bundle(seqs, TrainConfig.for_model("tcn", **FAST), progress=False)
+    split = metrics["split"]
+    assert len(split["validation_video_ids"]) == metrics["videos"] == split["validation_videos"]
+    held = [s for s in seqs if s.meta["video_id"] in split["validation_video_ids"]]
+    assert split["validation_sources"] == sorted({s.meta["source"] for s in held})
+    # toy validation windows are all right: T is not fitted, and the metrics say why
+    assert metrics["temperature"] == 1.0 and "not fitted" in metrics["temperature_note"]
+    assert history["kept_epoch"] == history["epochs_run"]  # tcn keeps its last epoch, whatever the best loss was
+    assert metrics["not_evaluated"] == []
+
+
+def test_held_out_caution_and_classes_not_evaluated():
+    from workout_analysis.evaluate import held_out_caution
+
+    bundle, _ = fit(toy_sequences(3), None, ["arm_raise", "squat", "wave"], TrainConfig.for_model("tcn", **FAST),
+                    progress=False)  # fmt: skip
+    m = evaluate(bundle, toy_sequences(2, seed=77))
+    assert m["not_evaluated"] == ["wave"] and "wave" not in m["per_class"]
+    m["split"] = {"validation_sources": ["a", "b", "c"]}
+    assert held_out_caution(m) == "caution: 4 held-out videos from 3 sources: one video is 25 points; too few to judge the model"
+    m["videos"], m["split"]["validation_sources"] = 40, list("abcd")
+    assert held_out_caution(m) is None
+
+
+def test_validation_zero_trains_on_everything_with_the_configured_temperature():
+    seqs = toy_sequences(2)
+    bundle, metrics, history = train_bundle(seqs, TrainConfig.for_model("tcn", **FAST, val_fraction=0.0,
+                                                                        temperature=1.3), progress=False)  # fmt: skip
+    assert metrics["videos"] == 0 and metrics["split"]["train_videos"] == len(seqs)
+    assert bundle.temperature == 1.3 and "no validation part" in metrics["temperature_note"]
+    assert history["val_loss"] == [] and history["kept_epoch"] == history["epochs_run"]
 
 
 def test_evaluate_counts_videos_and_classes():
@@ -181,3 +231,37 @@ def test_cross_validate_saves_each_folds_bundle_with_its_held_out_sources(tmp_pa
     for k, h in enumerate(held):
         assert set(h["sources"]) == {s.meta["source"] for s in seqs if s.meta["video_id"] in h["videos"]}
         assert load_bundle(tmp_path / str(k)).labels == ["arm_raise", "squat"]
+
+
+def test_cli_train_says_how_small_the_held_out_part_is_and_what_it_could_not_do(tmp_path, capsys):
+    from workout_analysis.cli import main
+
+    table = tmp_path / "landmarks.parquet"
+    toy_table(toy_sequences(4)).to_parquet(table)
+    assert main(["train", str(table), "-o", str(tmp_path / "m"), "--epochs", "1", "--quiet", "--validation", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("tcn: ") and "4 held out from 3 sources (source split)" in out  # tcn: the default
+    assert "caution: 4 held-out videos from 3 sources: one video is 25 points" in out and "not fitted" in out
+    assert load_bundle(tmp_path / "m").metrics["split"]["validation_video_ids"]
+    assert main(["train", str(table), "-o", str(tmp_path / "f"), "--epochs", "1", "--quiet", "--split", "frame",
+                 "--model", "mlp"]) == 0  # fmt: skip
+    assert "(frame split: leaky, frames of one video on both sides)" in capsys.readouterr().out
+    assert main(["train", str(table), "-o", str(tmp_path / "all"), "--epochs", "1", "--quiet", "--validation", "0"]) == 0
+    assert "trained on all 8 videos; nothing held out, so no metrics" in capsys.readouterr().out
+    assert not (tmp_path / "all" / "confusion_matrix.png").exists()
+    assert main(["train", str(tmp_path), "-o", str(tmp_path / "x")]) == 2  # a folder of videos, not a table
+    err = capsys.readouterr().err
+    assert "is a folder" in err and "run `workout extract" in err
+
+
+def test_original_csv_cannot_be_split_by_video_and_the_error_says_why(tmp_path):
+    from workout_analysis.sequence import ORIGINAL_CSV_COLUMNS
+
+    import pandas as pd
+
+    rows = [pd.DataFrame(s.xyz.reshape(len(s), 99), columns=list(ORIGINAL_CSV_COLUMNS)).assign(label=s.meta["exercise"])
+            for s in toy_sequences(3)]  # fmt: skip
+    path = tmp_path / "pose_landmarks_dataset.csv"
+    pd.concat(rows).to_csv(path, index=False)
+    with pytest.raises(WorkoutError, match=r"no video ids .* use --split frame \(leaky"):
+        train_bundle(load_training_sequences(path), TrainConfig.for_model("mlp", epochs=1), progress=False)

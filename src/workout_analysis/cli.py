@@ -101,13 +101,15 @@ def add_train(sub: argparse._SubParsersAction) -> None:
         description="Train a classifier on a landmark table (Parquet from `workout extract`, or the original "
         "design's CSV). The split keeps whole sources (or videos) apart, stratified by exercise, with a fixed "
         "seed. Writes the bundle, metrics.json, learning_curves.png and confusion_matrix.png into MODEL_DIR. "
-        "--model mlp (default) is the original design's per-frame network and schedule, exactly.",
+        "--model tcn (default) is the embedded model's kind; --model mlp is the original design's per-frame "
+        "network and schedule, exactly. Guide: docs/train.md.",
     )
     p.add_argument("landmarks", metavar="LANDMARKS", help="landmark table: .parquet or the original .csv")
     p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR", help="bundle directory to write")
-    p.add_argument("--model", choices=("mlp", "gru", "tcn", "gcn"), default="mlp",
-                   help="mlp: per-frame original design; gru / tcn: over 2 s windows; gcn: a small graph network "
-                   "over the skeleton, 2 s windows, pose features only (default mlp)")  # fmt: skip
+    p.add_argument("--model", choices=("mlp", "gru", "tcn", "gcn"), default="tcn",
+                   help="tcn (default) / gru: over 2 s windows; mlp: per-frame original design (weakest on other "
+                   "people's videos, docs/models.md); gcn: a small graph network over the skeleton, 2 s windows, "
+                   "pose features only")  # fmt: skip
     p.add_argument("--features", choices=("raw99", "pose"), help="raw99 (mlp default) or pose (body-centred, "
                    "angles, velocities; gru/tcn/gcn default)")  # fmt: skip
     p.add_argument("--canonical", action="store_true", help="turn each pose to face the camera (pose features)")
@@ -115,7 +117,8 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-augment", action="store_true", help="train gru/tcn/gcn without augmentation")
     p.add_argument("--split", choices=("source", "frame"), default="source", help="source: hold out whole "
                    "sources/videos (honest, default); frame: random frames (leaky, only to show the leak)")  # fmt: skip
-    p.add_argument("--validation", type=float, default=0.2, metavar="SHARE", help="share of sources held out (default 0.2)")
+    p.add_argument("--validation", type=float, default=0.2, metavar="SHARE", help="share of sources held out "
+                   "(default 0.2; 0: train on all, no metrics, temperature 1: for a final model)")  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="random seed of the split and the training (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_train)
@@ -128,14 +131,14 @@ def run_train(args: argparse.Namespace) -> int:
     import torch
 
     from .bundle import META_FILE, save_bundle
-    from .evaluate import plot_confusion, plot_learning_curves
+    from .evaluate import held_out_caution, plot_confusion, plot_learning_curves
     from .fileio import atomic_write_text
     from .train import TrainConfig, load_training_sequences, train_bundle
 
     if args.epochs is not None and args.epochs < 1:
         raise WorkoutError(f"--epochs must be 1 or more, got {args.epochs}")
-    if not 0.0 < args.validation < 1.0:
-        raise WorkoutError(f"--validation must be between 0 and 1, got {args.validation}")
+    if not 0.0 <= args.validation < 1.0:
+        raise WorkoutError(f"--validation must be at least 0 and below 1, got {args.validation}")
     if args.model == "gcn" and args.features == "raw99":
         raise WorkoutError("--model gcn works on the pose features (its graph is the body's landmarks): "
                            "drop --features raw99")
@@ -155,17 +158,32 @@ def run_train(args: argparse.Namespace) -> int:
     sequences = load_training_sequences(args.landmarks)
     torch.use_deterministic_algorithms(True)  # a re-run gives the same numbers
     torch.set_num_threads(1)  # these networks are small: extra threads only wait on each other, badly on a busy CPU
-    bundle, metrics, history = train_bundle(sequences, config, progress=not args.quiet, split=args.split)
+    try:
+        bundle, metrics, history = train_bundle(sequences, config, progress=not args.quiet, split=args.split)
+    except WorkoutError as exc:
+        raise WorkoutError(f"{args.landmarks}: {exc}") from None
     save_bundle(bundle, out)
     atomic_write_text(out / "metrics.json", json.dumps({**metrics, "history": history}, indent=1) + "\n")
     plot_learning_curves(history, out / "learning_curves.png")
-    plot_confusion(metrics, out / "confusion_matrix.png")
-    print(f"{args.model}: {metrics['split']['train_videos']} training videos, {metrics['videos']} held out "
-          f"({args.split} split): video accuracy {metrics['video_accuracy']:.1%}, macro-F1 "
-          f"{metrics['video_macro_f1']:.3f}, {'frame' if config.window == 1 else 'window'} accuracy "
-          f"{metrics['window_accuracy']:.1%}, ECE {metrics['ece_uncalibrated']:.3f} -> {metrics['ece']:.3f} "
-          f"(temperature {bundle.temperature:.2f})")  # fmt: skip
-    print(f"wrote {out}/ (bundle, metrics.json, learning_curves.png, confusion_matrix.png)")
+    split = metrics["split"]
+    if metrics["videos"]:
+        plot_confusion(metrics, out / "confusion_matrix.png")
+        kind = "frame split: leaky, frames of one video on both sides" if args.split == "frame" else "source split"
+        print(f"{args.model}: {split['train_videos']} training videos, {metrics['videos']} held out from "
+              f"{len(split['validation_sources'])} sources ({kind}): video accuracy {metrics['video_accuracy']:.1%}, "
+              f"macro-F1 {metrics['video_macro_f1']:.3f}, {'frame' if config.window == 1 else 'window'} accuracy "
+              f"{metrics['window_accuracy']:.1%}, ECE {metrics['ece_uncalibrated']:.3f} -> {metrics['ece']:.3f} "
+              f"(temperature {bundle.temperature:.2f})")  # fmt: skip
+        if metrics.get("not_evaluated"):
+            print(f"not evaluated (no held-out video): {', '.join(metrics['not_evaluated'])}")
+        if caution := held_out_caution(metrics):
+            print(caution)
+    else:
+        print(f"{args.model}: trained on all {split['train_videos']} videos; nothing held out, so no metrics")
+    if "temperature_note" in metrics:
+        print(metrics["temperature_note"])
+    wrote = "metrics.json, learning_curves.png" + (", confusion_matrix.png" if metrics["videos"] else "")
+    print(f"wrote {out}/ (bundle, {wrote})")
     return 0
 
 

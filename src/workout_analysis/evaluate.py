@@ -105,8 +105,25 @@ def summarise(pred: Predictions) -> dict:
             for d in sorted(set(pred.datasets)) if d for m in [np.asarray(pred.datasets) == d]
         },
         "labels": list(labels),
+        # classes with no video to score: absent from per_class, macro-F1 and the confusion plot
+        "not_evaluated": [labels[c] for c in range(len(labels)) if c not in present],
         "confusion": confusion_matrix(vt, vhat, labels=list(range(len(labels)))).tolist(),
     }
+
+
+# Below these, held-out figures move in big steps (one video of 4 is 25 points): say so beside them.
+FEW_HELD_OUT_VIDEOS = 20
+FEW_HELD_OUT_SOURCES = 3
+
+
+def held_out_caution(metrics: dict) -> str | None:
+    """A plain warning when the held-out part of ``train_bundle``'s metrics is too small to judge a model by."""
+    split = metrics.get("split", {})
+    videos, sources = metrics.get("videos", 0), len(split.get("validation_sources", []))
+    if not videos or (videos >= FEW_HELD_OUT_VIDEOS and sources >= FEW_HELD_OUT_SOURCES):
+        return None
+    return (f"caution: {videos} held-out video{'s' if videos != 1 else ''} from {sources} source"
+            f"{'s' if sources != 1 else ''}: one video is {100 / videos:.0f} points; too few to judge the model")
 
 
 def evaluate(bundle: ModelBundle, sequences: list[PoseSequence]) -> dict:
@@ -184,6 +201,8 @@ def plot_confusion(metrics: dict, path: str | Path, title: str = "Video-level co
                 color="white" if cm[i, j] > cm.max() / 2 else "black")  # fmt: skip
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
+    if metrics.get("not_evaluated"):  # said on the picture, not silently left out
+        title += "\nnot evaluated (no held-out video): " + ", ".join(metrics["not_evaluated"])
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     with atomic_path(path) as tmp:
@@ -204,8 +223,9 @@ def plot_learning_curves(history: dict, path: str | Path) -> None:
     if history.get("val_loss"):
         a.plot(epochs[: len(history["val_loss"])], history["val_loss"], label="validation")
         b.plot(epochs[: len(history["val_accuracy"])], history["val_accuracy"])
-    if history.get("best_epoch"):
-        a.axvline(history["best_epoch"], color="grey", ls=":", label="kept")
+    kept = history.get("kept_epoch")
+    if kept:  # the epoch whose weights the bundle holds: the best one (keep_best) or the last
+        a.axvline(kept, color="grey", ls=":", label=f"kept (epoch {kept})")
     a.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
     b.set(xlabel="epoch", ylabel="accuracy", title="validation window accuracy")
     a.legend()

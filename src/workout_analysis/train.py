@@ -88,6 +88,9 @@ def load_training_sequences(path: str | Path) -> list[PoseSequence]:
     import pandas as pd
 
     path = Path(path)
+    if path.is_dir():
+        raise WorkoutError(f"{path}: is a folder; train reads a landmark table: run `workout extract {path} "
+                           f"-o {path.name or 'landmarks'}.parquet` first and train on that")  # fmt: skip
     if not path.is_file():
         raise WorkoutError(f"{path}: no such file")
     try:
@@ -124,7 +127,8 @@ def _csv_sequences(frame, name: str) -> list[PoseSequence]:
     sequences = []
     for r in np.unique(run):
         rows = frame[run == r]
-        meta = {"video_id": f"{name}_{r}", "exercise": labels[run == r][0], "source": f"{name}_{r}"}
+        meta = {"video_id": f"{name}_{r}", "exercise": labels[run == r][0], "source": f"{name}_{r}",
+                "origin": "original_csv"}  # fmt: skip
         sequences.append(from_flat(rows[list(ORIGINAL_CSV_COLUMNS)].to_numpy(np.float32), meta=meta))
     return sequences
 
@@ -252,28 +256,51 @@ def fit(train: list[PoseSequence], val: list[PoseSequence] | None, labels: list[
             waited += 1
             if waited >= config.patience and config.keep_best:
                 break
+    history["epochs_run"] = len(history["train_loss"])
+    kept_best = config.keep_best and val and "best_epoch" in history
+    history["kept_epoch"] = history["best_epoch"] if kept_best else history["epochs_run"]
     if val:
         if config.keep_best:
             model.load_state_dict(best)
         model.eval()
-        bundle.temperature = fit_temperature(bundle.logits(xv), yv)
+        bundle.temperature, note = fit_temperature(bundle.logits(xv), yv, config.temperature)
     else:
-        history["best_epoch"] = len(history["train_loss"])
+        note = f"no validation part: temperature {config.temperature:g} as configured, not fitted"
+    if note:
+        history["temperature_note"] = note
     model.eval()
-    history["epochs_run"] = len(history["train_loss"])
     history["train_seconds"] = time.perf_counter() - started
     return bundle, history
 
 
-def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    """The temperature T minimising the negative log-likelihood of softmax(logits / T) (Guo et al. 2017)."""
+# Fewer validation windows than this, or fewer wrong ones, and T is not fitted: its NLL is then decided by a
+# handful of windows, and with none wrong it keeps falling as T -> 0 (T undefined; a fit there made every
+# later answer ~100 % sure, even on an exercise the model never saw).
+MIN_CALIBRATION_WINDOWS = 100
+MIN_CALIBRATION_ERRORS = 5
+T_LOG_BOUND = 3.0  # T is searched in [e^-3, e^3]
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray, default: float = 1.0) -> tuple[float, str | None]:
+    """The temperature T minimising the negative log-likelihood of softmax(logits / T) (Guo et al. 2017),
+    and None; or ``default`` and a note saying why T was not fitted: fewer than ``MIN_CALIBRATION_WINDOWS``
+    windows or fewer than ``MIN_CALIBRATION_ERRORS`` wrong ones, or a fit at (within 1 % of) a bound of
+    the search, where the NLL still falls: no finite T fits there."""
     from scipy.optimize import minimize_scalar
+
+    wrong = int((logits.argmax(axis=1) != y).sum())
+    if len(y) < MIN_CALIBRATION_WINDOWS or wrong < MIN_CALIBRATION_ERRORS:
+        return default, (f"temperature {default:g} kept, not fitted: {len(y)} validation windows, {wrong} wrong "
+                         f"(fitting needs >= {MIN_CALIBRATION_WINDOWS} and >= {MIN_CALIBRATION_ERRORS} wrong)")
 
     def nll(log_t: float) -> float:
         p = softmax(logits / np.exp(log_t))
         return float(-np.log(np.maximum(p[np.arange(len(y)), y], 1e-12)).mean())
 
-    return float(np.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x))
+    log_t = float(minimize_scalar(nll, bounds=(-T_LOG_BOUND, T_LOG_BOUND), method="bounded").x)
+    if abs(abs(log_t) - T_LOG_BOUND) < 0.01 * T_LOG_BOUND:
+        return default, f"temperature {default:g} kept: the fit ran to its bound (T = {np.exp(log_t):.3g}), no finite T fits"
+    return float(np.exp(log_t)), None
 
 
 # --- the whole job -----------------------------------------------------------------------------------
@@ -282,31 +309,50 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 def train_bundle(sequences: list[PoseSequence], config: TrainConfig, progress: bool = True,
                  split: str = "source") -> tuple[ModelBundle, dict, dict]:  # fmt: skip
     """Split (by source/video, or ``split="frame"``: the leaky random frame split, only to show the
-    leak), fit, calibrate and evaluate on the held-out part. Returns (bundle, metrics, history)."""
-    from .dataset import grouped_split, split_folds, split_groups
+    leak), fit, calibrate and evaluate on the held-out part. Returns (bundle, metrics, history).
+    ``config.val_fraction == 0`` trains on everything: no metrics, temperature ``config.temperature``."""
     from .evaluate import evaluate
 
     labels = sorted({s.meta["exercise"] for s in sequences})
-    if split == "frame":
+    if config.val_fraction == 0:
+        train, held = list(sequences), []
+    elif split == "frame":
         train, held = _frame_split(sequences, config.val_fraction, config.seed)
     else:
-        try:
-            tr, te = grouped_split(sequences, config.val_fraction, config.seed)
-        except ValueError as exc:
-            groups = len(set(split_groups(sequences)))
-            if groups < 2:  # no count of videos helps: the held-out part must be another person's
-                raise WorkoutError(f"too little data to hold out a validation part by source: all {len(sequences)} "
-                                   "videos come from one source; add videos from another source") from None  # fmt: skip
-            n = min(split_folds(config.val_fraction), groups)
-            raise WorkoutError(f"too little data to hold out a validation part by source ({len(sequences)} videos of "
-                               f"{len(labels)} exercises): holding out 1 source in {n} needs an exercise with at least "
-                               f"{n} videos from different sources; give more, or a larger --validation") from None  # fmt: skip
-        train, held = [sequences[i] for i in tr], [sequences[i] for i in te]
-    bundle, history = fit(train, held, labels, config, progress)
-    metrics = evaluate(bundle, held)
-    metrics["split"] = {"kind": split, "train_videos": len(train), "validation_videos": len(held)}
+        train, held = _source_split(sequences, labels, config)
+    bundle, history = fit(train, held or None, labels, config, progress)
+    metrics = evaluate(bundle, held) if held else {"videos": 0}
+    metrics["split"] = {"kind": split if held else "none", "train_videos": len(train), "validation_videos": len(held),
+                        "validation_sources": sorted({str(s.meta.get("source", "")) for s in held}),
+                        "validation_video_ids": sorted({str(s.meta.get("video_id", "")) for s in held})}  # fmt: skip
+    metrics["temperature"] = bundle.temperature
+    if "temperature_note" in history:
+        metrics["temperature_note"] = history["temperature_note"]
     bundle.metrics = metrics
     return bundle, metrics, history
+
+
+def _source_split(sequences: list[PoseSequence], labels: list[str], config: TrainConfig):
+    """(train, held-out) keeping whole sources apart; a WorkoutError saying what is missing when it cannot."""
+    from .dataset import grouped_split, split_folds, split_groups
+
+    try:
+        tr, te = grouped_split(sequences, config.val_fraction, config.seed)
+    except ValueError:
+        groups = len(set(split_groups(sequences)))
+        if all(s.meta.get("origin") == "original_csv" for s in sequences):
+            raise WorkoutError("the original design's CSV has no video ids (the rows of an exercise are read as one "
+                               "video), so no video can be held out; train on the .parquet table `workout extract` "
+                               "writes beside it, or use --split frame (leaky: frames of one video on both sides)"
+                               ) from None  # fmt: skip
+        if groups < 2:  # no count of videos helps: the held-out part must be another person's
+            raise WorkoutError(f"too little data to hold out a validation part by source: all {len(sequences)} "
+                               "videos come from one source; add videos from another source") from None  # fmt: skip
+        n = min(split_folds(config.val_fraction), groups)
+        raise WorkoutError(f"too little data to hold out a validation part by source ({len(sequences)} videos of "
+                           f"{len(labels)} exercises): holding out 1 source in {n} needs an exercise with at least "
+                           f"{n} videos from different sources; give more, or a larger --validation") from None  # fmt: skip
+    return [sequences[i] for i in tr], [sequences[i] for i in te]
 
 
 def _frame_split(sequences: list[PoseSequence], fraction: float, seed: int):
