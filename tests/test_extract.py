@@ -242,3 +242,37 @@ def test_unwritable_output_is_a_one_line_error_and_the_work_is_kept(extracted, t
     with pytest.raises(WorkoutError, match=r"file: cannot make a folder there .* extracted videos are cached"):
         extract_folder(data, tmp_path / "file" / "t.parquet", settings=ExtractSettings(stride=2), cache_dir=cache,
                        progress=False, log=lambda _: None)  # fmt: skip
+
+
+def test_folder_names_become_class_names_and_the_notes_say_what_was_done(tmp_path: Path) -> None:
+    """A user test's 'Squats' and 'squat' folders were two classes, 'Jumping Jack' a class name with a space,
+    and a notes.txt and unmatched --sources rows went unmentioned."""
+    for name in ("Squats/a.mp4", "squat/b.mp4", "squat/notes.txt", "Jumping Jack/c.mp4", "Box-Jump/d.mov"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("")  # find_videos never opens a file
+    tsv = tmp_path / "who.tsv"
+    tsv.write_text("file\tsource\nSquats/a.mp4\tann\nc.mp4\tbob\n")
+    notes: list[str] = []
+    items = find_videos(tmp_path, tsv, notes)
+    assert {i.video_id: i.exercise for i in items} == {"Squats/a": "squat", "squat/b": "squat",
+                                                       "Jumping Jack/c": "jumping_jack", "Box-Jump/d": "box_jump"}  # fmt: skip
+    assert [i.source for i in items] == ["Box-Jump/d", "bob", "ann", "squat/b"]
+    assert notes == ["folder 'Box-Jump' -> box_jump", "folder 'Jumping Jack' -> jumping_jack",
+                     "folders 'Squats' and 'squat' are one class: squat",
+                     "skipped 1 file that is not a video: squat/notes.txt",
+                     f"sources: 2 videos matched in {tsv}, 2 not: each its own source"]  # fmt: skip
+
+
+def test_videos_directly_in_the_folder_are_told_to_go_into_exercise_folders(tmp_path: Path) -> None:
+    (tmp_path / "clip.mp4").write_text("")
+    with pytest.raises(WorkoutError, match=r"the 1 video directly in it must be in exercise sub-folders"):
+        find_videos(tmp_path)
+
+
+def test_summary_counts_in_good_english_and_shows_the_notes() -> None:
+    from workout_analysis.dataset import ExtractSummary
+
+    summary = ExtractSummary(Path("t.parquet"), videos=1, frames=1, frames_with_pose=1, extracted=1,
+                             notes=["folder 'Squats' -> squat"])  # fmt: skip
+    assert str(summary).splitlines() == ["wrote t.parquet: 1 video, 1 frame, 1 with a pose (1 extracted now, 0 from "
+                                         "the cache)", "folder 'Squats' -> squat"]  # fmt: skip

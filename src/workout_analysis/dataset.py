@@ -78,11 +78,14 @@ class ExtractSummary:
     failed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     csv: Path | None = None
+    notes: list[str] = field(default_factory=list)  # how folders became classes and videos got sources
 
     def __str__(self) -> str:
         lines = [
-            f"wrote {self.output}: {self.videos} videos, {self.frames} frames, {self.frames_with_pose} with a pose "
-            f"({self.extracted} videos extracted now, {self.videos - self.extracted} from the cache)"
+            f"wrote {self.output}: {_count(self.videos, 'video')}, {_count(self.frames, 'frame')}, "
+            f"{self.frames_with_pose} with a pose ({self.extracted} extracted now, {self.videos - self.extracted} "
+            "from the cache)",
+            *self.notes,
         ]
         if self.csv is not None:
             lines.append(f"wrote {self.csv}: {self.frames_with_pose} frames with a pose")
@@ -96,35 +99,76 @@ class ExtractSummary:
 # --- the folder -------------------------------------------------------------------------------------
 
 
-def find_videos(data_dir: str | os.PathLike[str], sources: str | os.PathLike[str] | None = None) -> list[VideoItem]:
-    """The videos of ``DATA_DIR/<exercise>/``, sorted, with their source; or ``data_dir`` itself when it is one video
-    (its exercise left empty: nothing names it).
+def find_videos(data_dir: str | os.PathLike[str], sources: str | os.PathLike[str] | None = None,
+                notes: list[str] | None = None) -> list[VideoItem]:  # fmt: skip
+    """The videos of ``DATA_DIR/<exercise>/``, sorted, with their class and source; or ``data_dir`` itself when
+    it is one video (its exercise left empty: nothing names it).
 
-    The source comes from ``DATA_DIR/INDEX.tsv`` when it has ``file`` and ``source_repo`` columns (``file``
-    relative to DATA_DIR or a bare file name), else from the ``sources`` TSV of the same form, else it is
-    the video id itself, so that grouping by source falls back to grouping by video.
+    A folder's class is this project's name for it when it names a known exercise ('Squats' -> squat), else
+    the folder name in snake_case ('Jumping Jack' -> jumping_jack, were it unknown); folders naming one class
+    are merged. The source comes from ``DATA_DIR/INDEX.tsv`` when it has ``file`` and ``source_repo`` columns
+    (``file`` relative to DATA_DIR or a bare file name), or from the ``sources`` TSV of that form when given,
+    else it is the video id itself, so that grouping by source falls back to grouping by video. ``notes`` (when given)
+    receives one line per thing done that the user did not spell out: names mapped, folders merged, files
+    skipped, how sources were found.
     """
+    from .exercises import canonical_name
+
+    notes = notes if notes is not None else []
     root = Path(data_dir)
     if root.is_file() and root.suffix.lower() in VIDEO_SUFFIXES:  # one video's landmarks: no exercise to label them
         return [VideoItem(root, "", root.stem, root.stem)]
     if not root.is_dir():
         raise WorkoutError(f"{root}: not a folder (expected DATA_DIR/<exercise>/<video files>, or one video file)")
-    source_of = read_sources(sources) if sources is not None else {}
+    table = Path(sources) if sources is not None else None
+    source_of = read_sources(table) if table is not None else {}
     if not source_of and (root / "INDEX.tsv").is_file():
-        source_of = read_sources(root / "INDEX.tsv", strict=False)
-    items = []
+        table, source_of = root / "INDEX.tsv", read_sources(root / "INDEX.tsv", strict=False)
+    items: list[VideoItem] = []
+    skipped: list[str] = []
+    folders_of: dict[str, list[str]] = {}  # class -> the folders holding it
+    matched = 0
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for path in sorted(folder.iterdir()):
-            if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES and not path.name.startswith("."):
-                video_id = f"{folder.name}/{path.stem}"
-                relative = f"{folder.name}/{path.name}"
-                source = source_of.get(relative) or source_of.get(path.name) or video_id
-                items.append(VideoItem(path, folder.name, video_id, source))
+        exercise = canonical_name(folder.name) or class_name(folder.name)
+        for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+            if not (path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES):
+                skipped.append(f"{folder.name}/{path.name}")
+                continue
+            video_id = f"{folder.name}/{path.stem}"
+            source = source_of.get(f"{folder.name}/{path.name}") or source_of.get(path.name)
+            matched += source is not None
+            items.append(VideoItem(path, exercise, video_id, source or video_id))
+            if folder.name not in folders_of.setdefault(exercise, []):
+                folders_of[exercise].append(folder.name)
     if not items:
-        raise WorkoutError(
-            f"{root}: no videos found (expected DATA_DIR/<exercise>/<files ending {', '.join(VIDEO_SUFFIXES)}>)"
-        )
+        loose = [p.name for p in root.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES]
+        where = f"; the {_count(len(loose), 'video')} directly in it must be in exercise sub-folders" if loose else ""
+        raise WorkoutError(f"{root}: no videos found (expected DATA_DIR/<exercise>/<files ending "
+                           f"{', '.join(VIDEO_SUFFIXES)}>){where}")  # fmt: skip
+    for exercise, folders in folders_of.items():
+        if len(folders) > 1:
+            notes.append(f"folders {' and '.join(repr(f) for f in folders)} are one class: {exercise}")
+        elif folders[0] != exercise:
+            notes.append(f"folder {folders[0]!r} -> {exercise}")
+    if skipped:
+        notes.append(f"skipped {_count(len(skipped), 'file')} that {'is' if len(skipped) == 1 else 'are'} not a "
+                     f"video: {', '.join(skipped)}")  # fmt: skip
+    if source_of:
+        notes.append(f"sources: {_count(matched, 'video')} matched in {table}"
+                     + (f", {len(items) - matched} not: each its own source" if matched < len(items) else ""))
+    else:
+        notes.append("sources: none given (no --sources, no INDEX.tsv with file and source_repo): each video is "
+                     "its own source, so a split keeps videos apart but not people")  # fmt: skip
     return items
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def class_name(folder: str) -> str:
+    """A class name from a folder name no known exercise matches: snake_case ('Box Jump' -> 'box_jump')."""
+    return "_".join(folder.strip().lower().replace("-", " ").split())
 
 
 def read_sources(path: str | os.PathLike[str], strict: bool = True) -> dict[str, str]:
@@ -283,7 +327,8 @@ def extract_folder(
     output = Path(output)
     if output.is_dir():
         raise WorkoutError(f"{output}: is a folder; give the table's file name, e.g. {output / 'landmarks.parquet'}")
-    items = find_videos(data_dir, sources)
+    summary = ExtractSummary(output)
+    items = find_videos(data_dir, sources, summary.notes)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir(output)
     make_folder(cache)
     _remove_stale_temporaries(cache)
@@ -299,7 +344,6 @@ def extract_folder(
     # Longest first, so that the last videos to finish are short ones and no worker idles long.
     expected = {item: header_frame_count(item.path, settings.stride) for item in todo}
     todo.sort(key=lambda item: -expected[item])
-    summary = ExtractSummary(output)
     failed: dict[Path, str] = {}  # cache entry -> why it could not be made
 
     with tqdm(total=sum(expected.values()), unit="frame", desc="extract", disable=not progress, smoothing=0.05) as bar:
