@@ -104,7 +104,8 @@ def _break(directory, what):
 @pytest.mark.parametrize(
     "what, message",
     [("tampered", "SHA-256 does not match"), ("version", "bundle format 99"), ("missing", "missing"),
-     ("shapes", "inconsistent model bundle"), ("garbage", "not readable")],
+     ("shapes", "inconsistent model bundle: the weights do not match the model and labels bundle.json describes"),
+     ("garbage", "not readable")],
 )  # fmt: skip
 def test_broken_bundles_are_refused_with_one_line_naming_the_file(bundle, tmp_path, what, message):
     save_bundle(bundle, tmp_path / "m")
@@ -112,6 +113,14 @@ def test_broken_bundles_are_refused_with_one_line_naming_the_file(bundle, tmp_pa
     with pytest.raises(WorkoutError, match=message) as err:
         load_bundle(tmp_path / "m")
     assert str(tmp_path / "m") in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_model_folder_that_is_not_there_or_is_a_file_is_named_as_such(tmp_path):
+    with pytest.raises(WorkoutError, match=r"nope_dir: no such model folder"):
+        load_bundle(tmp_path / "nope_dir")
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(WorkoutError, match=r"a_file: is not a model folder"):
+        load_bundle(tmp_path / "a_file")
 
 
 def test_embedded_default_bundle_loads_and_knows_the_exercises():

@@ -221,6 +221,10 @@ def load_bundle(path: str | Path | None = None) -> ModelBundle:
     if directory.is_file() and directory.name in (META_FILE, WEIGHTS_FILE):  # a bundle's file: its folder is meant
         directory = directory.parent
     meta_path, weights_path = directory / META_FILE, directory / WEIGHTS_FILE
+    if not directory.exists():
+        raise WorkoutError(f"{directory}: no such model folder (the folder `workout train -o` writes)")
+    if not directory.is_dir():
+        raise WorkoutError(f"{directory}: is not a model folder (the folder `workout train -o` writes)")
     for p in (meta_path, weights_path):
         if not p.is_file():
             raise WorkoutError(f"{p}: missing; {directory} is not a complete model bundle (the folder "
@@ -238,7 +242,11 @@ def load_bundle(path: str | Path | None = None) -> ModelBundle:
         labels = [str(x) for x in meta["labels"]]
         spec = FeatureSpec.from_dict(meta["features"])
         model = build_model(meta["kind"], spec.size, len(labels), **meta["model_config"])
-        model.load_state_dict(load_file(str(weights_path)))
+        try:
+            model.load_state_dict(load_file(str(weights_path)))
+        except RuntimeError:  # torch's message is many lines of tensor names and shapes
+            raise ValueError(f"the weights do not match the model and labels {META_FILE} describes "
+                             f"({meta['kind']}, {len(labels)} labels)") from None
         model.eval()
         mean = np.asarray(meta["scaler"]["mean"], np.float32)
         std = np.asarray(meta["scaler"]["std"], np.float32)
