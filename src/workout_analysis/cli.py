@@ -179,6 +179,7 @@ def run_train(args: argparse.Namespace) -> int:
         if caution := held_out_caution(metrics):
             print(caution)
     else:
+        (out / "confusion_matrix.png").unlink(missing_ok=True)  # a previous bundle's, not this one's
         print(f"{args.model}: trained on all {split['train_videos']} videos; nothing held out, so no metrics")
     if "temperature_note" in metrics:
         print(metrics["temperature_note"])
