@@ -99,6 +99,8 @@ def test_temperature_is_not_fitted_where_no_finite_one_fits():
     logits[:10] = -logits[:10]  # a few wrong, but too few windows to fit on
     t, note = fit_temperature(logits[:60], y[:60])
     assert t == 1.0 and "60 validation windows" in note
+    t, note = fit_temperature(-logits, y)  # sure and always wrong: the NLL falls all the way to T -> infinity
+    assert t == 1.0 and "ran to its bound" in note
 
 
 def test_train_bundle_records_temperature_held_out_videos_and_what_was_not_evaluated():
@@ -252,6 +254,9 @@ def test_cli_train_says_how_small_the_held_out_part_is_and_what_it_could_not_do(
     assert main(["train", str(tmp_path), "-o", str(tmp_path / "x")]) == 2  # a folder of videos, not a table
     err = capsys.readouterr().err
     assert "is a folder" in err and "run `workout extract" in err
+    toy_table(toy_sequences(1)).to_parquet(table)
+    assert main(["train", str(table), "-o", str(tmp_path / "y")]) == 2
+    assert capsys.readouterr().err.startswith(f"workout: error: {table}: too little data")  # names the table
 
 
 def test_original_csv_cannot_be_split_by_video_and_the_error_says_why(tmp_path):

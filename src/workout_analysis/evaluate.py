@@ -169,6 +169,7 @@ def cross_validate(sequences: list[PoseSequence], config, n_folds: int = 5, prog
                     "videos": [str(s.meta.get("video_id")) for s in test]}  # fmt: skip
             atomic_write_text(Path(save_folds) / str(k) / "held_out.json", json.dumps(held, indent=1) + "\n")
         folds.append({"fold": k, "test_videos": len(test_idx), "temperature": bundle.temperature,
+                      "temperature_note": history.get("temperature_note"),
                       "best_epoch": history.get("best_epoch"), "epochs_run": history["epochs_run"],
                       "train_seconds": seconds})  # fmt: skip
     result = summarise(pred)
