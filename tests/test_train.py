@@ -270,3 +270,33 @@ def test_original_csv_cannot_be_split_by_video_and_the_error_says_why(tmp_path):
     pd.concat(rows).to_csv(path, index=False)
     with pytest.raises(WorkoutError, match=r"no video ids .* use --split frame \(leaky"):
         train_bundle(load_training_sequences(path), TrainConfig.for_model("mlp", epochs=1), progress=False)
+
+
+def test_cli_evaluate_scores_a_saved_model_on_a_labelled_table(tmp_path):
+    """A researcher's test folder: the figures are evaluate()'s, labels take the project's names ("Squats" is
+    squat), a class the model does not know is counted and left out, and a table of none it knows is one line."""
+    from workout_analysis.bundle import save_bundle
+
+    bundle, _ = fit(toy_sequences(3), None, ["arm_raise", "squat"], TrainConfig.for_model("tcn", **FAST), progress=False)
+    save_bundle(bundle, tmp_path / "model")
+    test = toy_sequences(2, seed=77)
+    expected = evaluate(bundle, test)
+    test[2].meta["exercise"] = "Squats"
+    test[0].meta["exercise"] = "Box Jump"
+    toy_table(test).to_parquet(tmp_path / "test.parquet")
+    cmd = [sys.executable, "-m", "workout_analysis.cli", "evaluate", str(tmp_path / "test.parquet"),
+           "--model", str(tmp_path / "model"), "-o", str(tmp_path / "m.json"), "--plot", str(tmp_path / "c.png")]  # fmt: skip
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    scored = json.loads((tmp_path / "m.json").read_text())
+    assert scored["videos"] == 3 and scored["per_class"]["squat"]["videos"] == 2  # "Squats" counted as squat
+    assert expected["per_class"]["squat"]["recall"] == scored["per_class"]["squat"]["recall"]
+    assert f"video accuracy {scored['video_accuracy']:.1%}" in run.stdout
+    assert "not scored (classes the model does not know): box_jump (1 video)" in run.stdout
+    assert (tmp_path / "c.png").stat().st_size > 0
+    for s in test:
+        s.meta["exercise"] = "wave"
+    toy_table(test).to_parquet(tmp_path / "other.parquet")
+    run = subprocess.run(cmd[:4] + [str(tmp_path / "other.parquet"), "--model", str(tmp_path / "model")],
+                         capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 2 and run.stderr.count("\n") == 1 and "none of its 4 videos" in run.stderr

@@ -29,6 +29,7 @@ Typical use:
   workout analyze clip.mp4 --json          the same as JSON (schema in docs/analyze.md)
   workout extract videos/ -o landmarks.parquet   pose landmarks of a folder of class sub-folders
   workout train landmarks.parquet -o my_model    train a model bundle on such a table
+  workout evaluate test.parquet --model my_model score it on a labelled table of other people's videos
   workout synth --exercise squat -o squat.npz    synthetic landmark sequence with ground truth
   workout live                             camera 0: exercise, reps and form tips as they happen
   workout serve                            a web page on http://127.0.0.1:8000/: upload a video, read the result
@@ -185,6 +186,59 @@ def run_train(args: argparse.Namespace) -> int:
         print(metrics["temperature_note"])
     wrote = "metrics.json, learning_curves.png" + (", confusion_matrix.png" if metrics["videos"] else "")
     print(f"wrote {out}/ (bundle, {wrote})")
+    return 0
+
+
+def add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score a model bundle on a labelled landmark table",
+        description="Score a trained model on labelled videos it never saw (a landmark table from `workout "
+        "extract` of a test folder): video accuracy, macro-F1, the verdict `workout analyze` gives, window accuracy, "
+        "calibration (ECE) and per-class recall and precision. Videos of classes the model does not know are "
+        "counted and left out. The model must not have been trained on these videos (or their people) for the "
+        "figures to mean anything. Guide: docs/train.md.",
+    )
+    p.add_argument("landmarks", metavar="LANDMARKS", help="labelled landmark table: .parquet or the original .csv")
+    p.add_argument("--model", metavar="MODEL_DIR", help="bundle directory (default: the embedded model)")
+    p.add_argument("-o", "--output", metavar="METRICS.json", help="also write the scores as JSON")
+    p.add_argument("--plot", metavar="CONFUSION.png", help="also draw the video-level confusion matrix")
+    p.set_defaults(func=run_evaluate)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    import json
+    from collections import Counter
+    from pathlib import Path
+
+    from .bundle import load_bundle
+    from .evaluate import evaluate, plot_confusion
+    from .fileio import atomic_write_text
+    from .train import load_training_sequences
+
+    for path, option in ((args.output, "-o"), (args.plot, "--plot")):
+        if path:
+            _check_writable(Path(path), option)
+    bundle = load_bundle(args.model)
+    sequences = load_training_sequences(args.landmarks, min_classes=1)
+    unknown = Counter(s.meta["exercise"] for s in sequences if s.meta["exercise"] not in bundle.labels)
+    metrics = evaluate(bundle, sequences)
+    if not metrics["videos"]:
+        raise WorkoutError(f"{args.landmarks}: none of its {len(sequences)} videos is of a class the model knows "
+                           f"({', '.join(sorted(unknown))} against {', '.join(bundle.labels)})")  # fmt: skip
+    print(f"{args.landmarks}: {metrics['videos']} videos: video accuracy {metrics['video_accuracy']:.1%}, macro-F1 "
+          f"{metrics['video_macro_f1']:.3f}, `analyze` verdict {metrics['analyze_accuracy']:.1%}, window accuracy "
+          f"{metrics['window_accuracy']:.1%}, ECE {metrics['ece']:.3f}")  # fmt: skip
+    print(f"{'class':24s} {'videos':>6s} {'recall':>7s} {'precision':>9s}")
+    for name, row in metrics["per_class"].items():
+        print(f"{name:24s} {row['videos']:6d} {row['recall']:7.0%} {row['precision']:9.0%}")
+    if unknown:
+        print("not scored (classes the model does not know): "
+              + ", ".join(f"{c} ({n} video{'s' if n != 1 else ''})" for c, n in sorted(unknown.items())))  # fmt: skip
+    if args.output:
+        atomic_write_text(args.output, json.dumps(metrics, indent=1) + "\n")
+    if args.plot:
+        plot_confusion(metrics, args.plot, title=f"Video-level confusion ({Path(args.landmarks).name})")
     return 0
 
 
@@ -751,7 +805,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (add_analyze, add_extract, add_train, add_synth, add_render, add_live, add_serve):
+    for add in (add_analyze, add_extract, add_train, add_evaluate, add_synth, add_render, add_live, add_serve):
         add(sub)
     return parser
 

@@ -22,7 +22,9 @@ from tqdm import tqdm
 
 from .augment import Augmenter, time_warp_crop
 from .bundle import MIN_COVERAGE, ModelBundle, softmax
+from .dataset import class_name
 from .errors import WorkoutError
+from .exercises import canonical_name
 from .features import FeatureSpec, coverage, metric_points, resample_index
 from .models import build_model
 from .sequence import ORIGINAL_CSV_COLUMNS, PoseSequence, from_flat, sequences_from_table
@@ -81,10 +83,13 @@ class TrainConfig:
 # --- input ------------------------------------------------------------------------------------------
 
 
-def load_training_sequences(path: str | Path) -> list[PoseSequence]:
+def load_training_sequences(path: str | Path, min_classes: int = 2) -> list[PoseSequence]:
     """Labelled sequences from a landmark table (``.parquet`` from ``workout extract``) or the original
     design's CSV (99 features and a label per row; consecutive rows with one label form a video).
-    A table's ``width``/``height`` columns, when present, give the frame aspect."""
+    A table's ``width``/``height`` columns, when present, give the frame aspect. Labels take the project's
+    class names where they name a known exercise (the original dataset's "barbell biceps curl" is
+    ``bicep_curl``, an older extract's "Jumping Jack" ``jumping_jack``), else snake_case. Fewer exercises
+    than ``min_classes`` is an error: training needs two, scoring one will do."""
     import pandas as pd
 
     path = Path(path)
@@ -112,9 +117,12 @@ def load_training_sequences(path: str | Path) -> list[PoseSequence]:
     sequences = [s for s in sequences if s.has_pose.any()]
     if unlabelled := [s.meta["video_id"] for s in sequences if not s.meta["exercise"]]:
         raise WorkoutError(f"{path}: {unlabelled[0]} has no exercise label (extracted from a single video); "
-                           "extract DATA_DIR/<exercise>/ folders to train on")  # fmt: skip
-    if len({s.meta["exercise"] for s in sequences}) < 2:
-        raise WorkoutError(f"{path}: needs frames with a pose of at least 2 exercises to train on")
+                           "extract DATA_DIR/<exercise>/ folders for labelled videos")  # fmt: skip
+    for s in sequences:
+        s.meta["exercise"] = canonical_name(s.meta["exercise"]) or class_name(s.meta["exercise"])
+    if len({s.meta["exercise"] for s in sequences}) < min_classes:
+        need = f"frames with a pose of at least {min_classes} exercises to train on" if min_classes > 1 else "a frame with a pose"
+        raise WorkoutError(f"{path}: needs {need}")
     return sequences
 
 
