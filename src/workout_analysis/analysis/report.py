@@ -206,11 +206,11 @@ def analyze(
         used = {"kind": bundle.kind, "classes": len(bundle.labels)}
     result = Analysis(source, len(seq), with_pose, seq.fps, end_s - start_s, recognition, used)
     if used is not None and NO_EXERCISE not in bundle.labels:
-        # a model trained on a few class folders cannot reject: whatever moves is one of its classes
+        # a model trained on a few class folders has never seen what is none of them: it rejects only when unsure
         known = ", ".join(display_name(c) for c in bundle.labels[:MAX_LISTED])
         known += ", ..." if len(bundle.labels) > MAX_LISTED else ""
         result.warnings.append(f"{source}: the model knows only {len(bundle.labels)} exercises ({known}) and has no "
-                               "'no exercise' class: it names any movement as one of them")  # fmt: skip
+                               "'no exercise' class: another exercise, or none, is named as the nearest of them unless it is unsure")  # fmt: skip
     if with_pose < MIN_POSE_SHARE * len(seq):
         result.warnings.append(f"{source}: a person was found in only {with_pose} of its {len(seq)} frames "
                                f"({with_pose / len(seq):.0%}): what happens in the others is not seen")  # fmt: skip
