@@ -267,6 +267,11 @@ def test_videos_directly_in_the_folder_are_told_to_go_into_exercise_folders(tmp_
     (tmp_path / "clip.mp4").write_text("")
     with pytest.raises(WorkoutError, match=r"the 1 video directly in it must be in exercise sub-folders"):
         find_videos(tmp_path)
+    (tmp_path / "squat").mkdir()
+    (tmp_path / "squat" / "a.mp4").write_text("")
+    notes: list[str] = []
+    assert [i.video_id for i in find_videos(tmp_path, notes=notes)] == ["squat/a"]
+    assert f"skipped 1 video directly in {tmp_path}, not in an exercise folder: clip.mp4" in notes
 
 
 def test_summary_counts_in_good_english_and_shows_the_notes() -> None:

@@ -226,8 +226,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if not metrics["videos"]:
         raise WorkoutError(f"{args.landmarks}: none of its {len(sequences)} videos is of a class the model knows "
                            f"({', '.join(sorted(unknown))} against {', '.join(bundle.labels)})")  # fmt: skip
-    print(f"{args.landmarks}: {metrics['videos']} videos: video accuracy {metrics['video_accuracy']:.1%}, macro-F1 "
-          f"{metrics['video_macro_f1']:.3f}, `analyze` verdict {metrics['analyze_accuracy']:.1%}, window accuracy "
+    n = metrics["videos"]
+    print(f"{args.landmarks}: {n} video{'s' if n != 1 else ''}: video accuracy {metrics['video_accuracy']:.1%}, "
+          f"macro-F1 {metrics['video_macro_f1']:.3f}, `analyze` verdict {metrics['analyze_accuracy']:.1%}, window accuracy "
           f"{metrics['window_accuracy']:.1%}, ECE {metrics['ece']:.3f}")  # fmt: skip
     print(f"{'class':24s} {'videos':>6s} {'recall':>7s} {'precision':>9s}")
     for name, row in metrics["per_class"].items():

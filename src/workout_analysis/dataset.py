@@ -112,7 +112,7 @@ def find_videos(data_dir: str | os.PathLike[str], sources: str | os.PathLike[str
     receives one line per thing done that the user did not spell out: names mapped, folders merged, files
     skipped, how sources were found.
     """
-    from .exercises import canonical_name
+    from .exercises import class_name
 
     notes = notes if notes is not None else []
     root = Path(data_dir)
@@ -129,7 +129,7 @@ def find_videos(data_dir: str | os.PathLike[str], sources: str | os.PathLike[str
     folders_of: dict[str, list[str]] = {}  # class -> the folders holding it
     matched = 0
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        exercise = canonical_name(folder.name) or class_name(folder.name)
+        exercise = class_name(folder.name)
         for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
             if not (path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES):
                 skipped.append(f"{folder.name}/{path.name}")
@@ -140,8 +140,8 @@ def find_videos(data_dir: str | os.PathLike[str], sources: str | os.PathLike[str
             items.append(VideoItem(path, exercise, video_id, source or video_id))
             if folder.name not in folders_of.setdefault(exercise, []):
                 folders_of[exercise].append(folder.name)
+    loose = sorted(p.name for p in root.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
     if not items:
-        loose = [p.name for p in root.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES]
         where = f"; the {_count(len(loose), 'video')} directly in it must be in exercise sub-folders" if loose else ""
         raise WorkoutError(f"{root}: no videos found (expected DATA_DIR/<exercise>/<files ending "
                            f"{', '.join(VIDEO_SUFFIXES)}>){where}")  # fmt: skip
@@ -150,6 +150,9 @@ def find_videos(data_dir: str | os.PathLike[str], sources: str | os.PathLike[str
             notes.append(f"folders {' and '.join(repr(f) for f in folders)} are one class: {exercise}")
         elif folders[0] != exercise:
             notes.append(f"folder {folders[0]!r} -> {exercise}")
+    if loose:  # no folder names their exercise
+        notes.append(f"skipped {_count(len(loose), 'video')} directly in {root}, not in an exercise folder: "
+                     f"{', '.join(loose)}")  # fmt: skip
     if skipped:
         notes.append(f"skipped {_count(len(skipped), 'file')} that {'is' if len(skipped) == 1 else 'are'} not a "
                      f"video: {', '.join(skipped)}")  # fmt: skip
@@ -164,11 +167,6 @@ def find_videos(data_dir: str | os.PathLike[str], sources: str | os.PathLike[str
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def class_name(folder: str) -> str:
-    """A class name from a folder name no known exercise matches: snake_case ('Box Jump' -> 'box_jump')."""
-    return "_".join(folder.strip().lower().replace("-", " ").split())
 
 
 def read_sources(path: str | os.PathLike[str], strict: bool = True) -> dict[str, str]:

@@ -77,3 +77,10 @@ def canonical_name(name: str) -> str | None:
         if candidate in known:
             return known[candidate]
     return None
+
+
+def class_name(label: str) -> str:
+    """The class a folder or table label names: this project's name for a known exercise ('Squats' ->
+    squat), else the label in snake_case ('Box Jump' -> box_jump), so that two spellings of one exercise
+    are one class and a new one is still a usable name."""
+    return canonical_name(label) or "_".join(label.strip().lower().replace("-", " ").split())

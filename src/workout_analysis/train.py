@@ -22,9 +22,8 @@ from tqdm import tqdm
 
 from .augment import Augmenter, time_warp_crop
 from .bundle import MIN_COVERAGE, ModelBundle, softmax
-from .dataset import class_name
 from .errors import WorkoutError
-from .exercises import canonical_name
+from .exercises import class_name
 from .features import FeatureSpec, coverage, metric_points, resample_index
 from .models import build_model
 from .sequence import ORIGINAL_CSV_COLUMNS, PoseSequence, from_flat, sequences_from_table
@@ -94,8 +93,8 @@ def load_training_sequences(path: str | Path, min_classes: int = 2) -> list[Pose
 
     path = Path(path)
     if path.is_dir():
-        raise WorkoutError(f"{path}: is a folder; train reads a landmark table: run `workout extract {path} "
-                           f"-o {path.name or 'landmarks'}.parquet` first and train on that")  # fmt: skip
+        raise WorkoutError(f"{path}: is a folder, not a landmark table: run `workout extract {path} "
+                           f"-o {path.name or 'landmarks'}.parquet` first and give that table")  # fmt: skip
     if not path.is_file():
         raise WorkoutError(f"{path}: no such file")
     try:
@@ -119,7 +118,7 @@ def load_training_sequences(path: str | Path, min_classes: int = 2) -> list[Pose
         raise WorkoutError(f"{path}: {unlabelled[0]} has no exercise label (extracted from a single video); "
                            "extract DATA_DIR/<exercise>/ folders for labelled videos")  # fmt: skip
     for s in sequences:
-        s.meta["exercise"] = canonical_name(s.meta["exercise"]) or class_name(s.meta["exercise"])
+        s.meta["exercise"] = class_name(s.meta["exercise"])
     if len({s.meta["exercise"] for s in sequences}) < min_classes:
         need = f"frames with a pose of at least {min_classes} exercises to train on" if min_classes > 1 else "a frame with a pose"
         raise WorkoutError(f"{path}: needs {need}")
