@@ -300,3 +300,19 @@ def test_cli_evaluate_scores_a_saved_model_on_a_labelled_table(tmp_path):
     run = subprocess.run(cmd[:4] + [str(tmp_path / "other.parquet"), "--model", str(tmp_path / "model")],
                          capture_output=True, text=True)  # fmt: skip
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and "none of its 4 videos" in run.stderr
+
+
+def test_cli_evaluate_scores_a_model_whose_labels_are_its_folders_names(tmp_path, capsys):
+    """A model trained before labels took the project's names has a folder's 'Squats' where the table now says squat."""
+    from workout_analysis.bundle import save_bundle
+    from workout_analysis.cli import main
+
+    train = toy_sequences(3)
+    for s in train:
+        s.meta["exercise"] = {"squat": "Squats"}.get(s.meta["exercise"], s.meta["exercise"])
+    bundle, _ = fit(train, None, ["Squats", "arm_raise"], TrainConfig.for_model("tcn", **FAST), progress=False)
+    save_bundle(bundle, tmp_path / "model")
+    toy_table(toy_sequences(1, seed=77)).to_parquet(tmp_path / "test.parquet")
+    assert main(["evaluate", str(tmp_path / "test.parquet"), "--model", str(tmp_path / "model"), "-o", str(tmp_path / "m.json")]) == 0
+    assert json.loads((tmp_path / "m.json").read_text())["per_class"]["Squats"]["videos"] == 1
+    assert "not scored" not in capsys.readouterr().out

@@ -213,6 +213,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     from .bundle import load_bundle
     from .evaluate import evaluate, plot_confusion
+    from .exercises import class_name
     from .fileio import atomic_write_text
     from .train import load_training_sequences
 
@@ -221,6 +222,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
             _check_writable(Path(path), option)
     bundle = load_bundle(args.model)
     sequences = load_training_sequences(args.landmarks, min_classes=1)
+    # a model trained before labels took the project's names still has its folders' ('Squats')
+    as_trained = {class_name(label): label for label in bundle.labels}
+    for s in sequences:
+        s.meta["exercise"] = as_trained.get(s.meta["exercise"], s.meta["exercise"])
     unknown = Counter(s.meta["exercise"] for s in sequences if s.meta["exercise"] not in bundle.labels)
     metrics = evaluate(bundle, sequences)
     if not metrics["videos"]:
