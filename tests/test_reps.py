@@ -427,3 +427,16 @@ def test_repcount_a_a_signal_read_as_far_fewer_reps_than_it_repeats_gives_way():
     for exercise in ("bench_press", None):
         report = count_reps(seq, exercise, referee=False)
         assert 12 <= report.count <= 18, (exercise, report.count, report.signal_name)
+
+
+def test_a_plan_made_from_the_live_buffer_caches_its_local_tempi_by_frame_number():
+    """Checking the choice reads the signal once (_misread); the local tempi it caches must be kept under the
+    buffer's frame numbers, which the live counter looks them up by, not the buffer's own from 0 (a recount
+    after the buffer's first 30 s then used another moment's tempo: 2 of 22 long RepCount-A clips one rep off)."""
+    from workout_analysis.analysis.reps import _make_plan
+    from workout_analysis.features import metric_xyz
+
+    seq, _ = generate("squat", seed=3, reps=10, view="side")
+    first = 100_000  # the buffer's first frame, long into a stream
+    plan, _ = _make_plan(metric_xyz(seq), "squat", seq.fps, first)
+    assert plan._local and all(first <= k < first + len(seq) for k in plan._local)

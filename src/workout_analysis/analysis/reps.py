@@ -332,9 +332,10 @@ def _as_gaps(points: np.ndarray, bad: np.ndarray) -> np.ndarray:
     return points
 
 
-def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> tuple[_Plan, np.ndarray]:
+def _make_plan(points: np.ndarray, exercise: str | None, fps: float, first: int = 0) -> tuple[_Plan, np.ndarray]:
     """Choose the signal that repeats most clearly, its tempo and range, from (T, 33, 3) landmarks; also
     the (T,) frames it took for gaps (:func:`_implausible_frames`), for :meth:`_Plan.raw` of the same frames.
+    ``first``: the frame number of ``points[0]`` (the live counter's buffer), as :meth:`_Plan.read` takes it.
 
     The exercise's own signals come first (the first one wins near-ties); the whole pose's principal
     components are candidates too (and the only ones for an exercise the counter does not know). For
@@ -387,10 +388,10 @@ def _make_plan(points: np.ndarray, exercise: str | None, fps: float) -> tuple[_P
         ranked.insert(0, moving_own)
     n_own = len(cands) - pcs.shape[1]
     best = _plan_for(ranked[0], basis, n_own, fps, scale, bones)
-    if _misread(best, ranked[0].raw):
+    if _misread(best, ranked[0].raw, first):
         for cand in (c for c in ranked[1:] if c.score > 0):
             plan = _plan_for(cand, basis, n_own, fps, scale, bones)
-            if not _misread(plan, cand.raw):
+            if not _misread(plan, cand.raw, first):
                 return plan, bad
     return best, bad
 
@@ -422,11 +423,13 @@ def _plan_for(
     return plan
 
 
-def _read_reps(plan: _Plan, raw: np.ndarray, times: np.ndarray) -> tuple[list[Rep], int, np.ndarray, float]:
+def _read_reps(
+    plan: _Plan, raw: np.ndarray, times: np.ndarray, first: int = 0
+) -> tuple[list[Rep], int, np.ndarray, float]:
     """(reps, partial reps, smoothed signal, cycles): the state machine over the plan's signal ``raw``; cycles
     is how many of the plan's typical rep cycles fit in the frames where the person moves. No reps where
     the signal moves too little (:attr:`_Plan.enough_range`)."""
-    x, s, moving, min_rep = plan.read(raw)
+    x, s, moving, min_rep = plan.read(raw, first)
     cycles = np.count_nonzero(np.isfinite(x) & moving) / plan.period
     if not plan.enough_range:
         return [], 0, x, cycles
@@ -440,11 +443,12 @@ def _read_reps(plan: _Plan, raw: np.ndarray, times: np.ndarray) -> tuple[list[Re
     return reps, machine.partials, x, cycles
 
 
-def _misread(plan: _Plan, raw: np.ndarray) -> bool:
+def _misread(plan: _Plan, raw: np.ndarray, first: int = 0) -> bool:
     """The state machine finds far fewer reps in the plan's signal than the cycles it repeats over
     (:data:`MISREAD`): a drift or detector glitches swamp the local range (a lying lifter's posture
-    shifting under noisy landmarks), so the signal repeats yet is read wrong."""
-    reps, _, _, cycles = _read_reps(plan, raw, np.arange(len(raw)) / plan.fps)
+    shifting under noisy landmarks), so the signal repeats yet is read wrong. ``first`` as for
+    :meth:`_Plan.read`: the local tempi it caches are kept by frame number, and the live counter reuses them."""
+    reps, _, _, cycles = _read_reps(plan, raw, np.arange(len(raw)) / plan.fps, first)
     return cycles >= MISREAD_MIN_CYCLES and len(_drop_stragglers(reps)) < MISREAD * cycles
 
 
@@ -717,7 +721,8 @@ class RepCounter:
         still must give way to the set that follows."""
         points = np.stack(self._points)
         known = self.exercise in ALL_EXERCISES
-        plan, bad = _make_plan(points, self.exercise if known else None, self.fps)
+        first = self._n - len(points)
+        plan, bad = _make_plan(points, self.exercise if known else None, self.fps, first)
         self._planned_at = self._n
         old = self._plan
         if old is not None and old.spec == plan.spec and old.rest_high == plan.rest_high and (
@@ -725,7 +730,6 @@ class RepCounter:
         ):  # same choice: only the range moves on
             old.lo, old.hi = plan.lo, plan.hi
             return []
-        first = self._n - len(points)
         raw = plan.raw(points, bad)
         if self.reps and (not plan.enough_range or plan.read(raw, first)[2].mean() < MIN_MOVING_SHARE):
             return []  # mostly rest: what is left of the set in the buffer is too little to choose from
