@@ -58,7 +58,8 @@ class ExtractSettings:
 
 @dataclass(frozen=True)
 class VideoItem:
-    """One video of the folder: its file, class, id (``<exercise>/<file stem>``) and source (person/origin)."""
+    """One video of the folder: its file, class, id (``<folder>/<file stem>``, the folder as named: 'Squats/a'
+    of class squat) and source (person/origin)."""
 
     path: Path
     exercise: str
