@@ -446,8 +446,12 @@ def _read_reps(
 def _misread(plan: _Plan, raw: np.ndarray, first: int = 0) -> bool:
     """The state machine finds far fewer reps in the plan's signal than the cycles it repeats over
     (:data:`MISREAD`): a drift or detector glitches swamp the local range (a lying lifter's posture
-    shifting under noisy landmarks), so the signal repeats yet is read wrong. ``first`` as for
-    :meth:`_Plan.read`: the local tempi it caches are kept by frame number, and the live counter reuses them."""
+    shifting under noisy landmarks), so the signal repeats yet is read wrong. Not judged within ``SHORT_SET_S``:
+    a rep or two there can show an autocorrelation peak of a few frames, and "cycles" that never were (a
+    single donkey kick read as 3.4 cycles). ``first`` as for :meth:`_Plan.read`: the local tempi it caches are
+    kept by frame number, and the live counter reuses them."""
+    if len(raw) <= SHORT_SET_S * plan.fps:
+        return False
     reps, _, _, cycles = _read_reps(plan, raw, np.arange(len(raw)) / plan.fps, first)
     return cycles >= MISREAD_MIN_CYCLES and len(_drop_stragglers(reps)) < MISREAD * cycles
 
