@@ -123,10 +123,9 @@ def test_held_out_caution_and_classes_not_evaluated():
                     progress=False)  # fmt: skip
     m = evaluate(bundle, toy_sequences(2, seed=77))
     assert m["not_evaluated"] == ["wave"] and "wave" not in m["per_class"]
-    m["split"] = {"validation_sources": ["a", "b", "c"]}
-    assert held_out_caution(m) == "caution: 4 held-out videos from 3 sources: one video is 25 points; too few to judge the model"
-    m["videos"], m["split"]["validation_sources"] = 40, list("abcd")
-    assert held_out_caution(m) is None
+    assert held_out_caution(m["videos"], 3) == ("caution: 4 held-out videos from 3 sources: one video is 25 points; "
+                                                "too few to judge the model")  # fmt: skip
+    assert held_out_caution(40, 4) is None and held_out_caution(1, 1, "test").startswith("caution: 1 test video from 1 source:")
 
 
 def test_validation_zero_trains_on_everything_with_the_configured_temperature():
@@ -245,6 +244,8 @@ def test_cli_train_says_how_small_the_held_out_part_is_and_what_it_could_not_do(
     assert out.startswith("tcn: ") and "4 held out from 3 sources (source split)" in out  # tcn: the default
     assert "caution: 4 held-out videos from 3 sources: one video is 25 points" in out and "not fitted" in out
     assert load_bundle(tmp_path / "m").metrics["split"]["validation_video_ids"]
+    assert main(["evaluate", str(table), "--model", str(tmp_path / "m")]) == 0  # scored on what it trained on
+    assert "caution: the model was trained on 4 of these videos" in capsys.readouterr().out
     assert main(["train", str(table), "-o", str(tmp_path / "f"), "--epochs", "1", "--quiet", "--split", "frame",
                  "--model", "mlp"]) == 0  # fmt: skip
     assert "(frame split: leaky, frames of one video on both sides)" in capsys.readouterr().out
@@ -259,7 +260,8 @@ def test_cli_train_says_how_small_the_held_out_part_is_and_what_it_could_not_do(
     assert capsys.readouterr().err.startswith(f"workout: error: {table}: too little data")  # names the table
 
 
-def test_original_csv_cannot_be_split_by_video_and_the_error_says_why(tmp_path):
+def test_original_csv_cannot_be_split_by_video_and_the_error_says_why(tmp_path, capsys):
+    from workout_analysis.cli import main
     from workout_analysis.sequence import ORIGINAL_CSV_COLUMNS
 
     import pandas as pd
@@ -270,9 +272,11 @@ def test_original_csv_cannot_be_split_by_video_and_the_error_says_why(tmp_path):
     pd.concat(rows).to_csv(path, index=False)
     with pytest.raises(WorkoutError, match=r"no video ids .* use --split frame \(leaky"):
         train_bundle(load_training_sequences(path), TrainConfig.for_model("mlp", epochs=1), progress=False)
+    assert main(["evaluate", str(path)]) == 0  # scoring it works, but its "videos" are exercises
+    assert "each exercise's rows are scored as one sequence" in capsys.readouterr().out
 
 
-def test_cli_evaluate_scores_a_saved_model_on_a_labelled_table(tmp_path):
+def test_cli_evaluate_scores_a_saved_model_on_a_labelled_table(tmp_path, capsys):
     """A researcher's test folder: the figures are evaluate()'s, labels take the project's names ("Squats" is
     squat), a class the model does not know is counted and left out, and a table of none it knows is one line."""
     from workout_analysis.bundle import save_bundle
@@ -284,22 +288,27 @@ def test_cli_evaluate_scores_a_saved_model_on_a_labelled_table(tmp_path):
     test[2].meta["exercise"] = "Squats"
     test[0].meta["exercise"] = "Box Jump"
     toy_table(test).to_parquet(tmp_path / "test.parquet")
-    cmd = [sys.executable, "-m", "workout_analysis.cli", "evaluate", str(tmp_path / "test.parquet"),
-           "--model", str(tmp_path / "model"), "-o", str(tmp_path / "m.json"), "--plot", str(tmp_path / "c.png")]  # fmt: skip
-    run = subprocess.run(cmd, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
+    from workout_analysis.cli import main
+
+    args = ["evaluate", str(tmp_path / "test.parquet"), "--model", str(tmp_path / "model"),
+            "-o", str(tmp_path / "m.json"), "--plot", str(tmp_path / "c.png")]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
     scored = json.loads((tmp_path / "m.json").read_text())
     assert scored["videos"] == 3 and scored["per_class"]["squat"]["videos"] == 2  # "Squats" counted as squat
     assert expected["per_class"]["squat"]["recall"] == scored["per_class"]["squat"]["recall"]
-    assert f"video accuracy {scored['video_accuracy']:.1%}" in run.stdout
-    assert "not scored (classes the model does not know): box_jump (1 video)" in run.stdout
+    assert f"video accuracy {scored['video_accuracy']:.1%}" in out
+    assert "not scored (classes the model does not know): box_jump (1 video)" in out
+    assert "caution: 3 test videos from" in out and "remembers" not in out
     assert (tmp_path / "c.png").stat().st_size > 0
+    assert main(["evaluate", str(tmp_path / "test.parquet"), "--plot", str(tmp_path / "c.txt")]) == 2  # before any work
+    assert "--plot writes .png" in capsys.readouterr().err
     for s in test:
         s.meta["exercise"] = "wave"
     toy_table(test).to_parquet(tmp_path / "other.parquet")
-    run = subprocess.run(cmd[:4] + [str(tmp_path / "other.parquet"), "--model", str(tmp_path / "model")],
-                         capture_output=True, text=True)  # fmt: skip
-    assert run.returncode == 2 and run.stderr.count("\n") == 1 and "none of its 4 videos" in run.stderr
+    assert main(["evaluate", str(tmp_path / "other.parquet"), "--model", str(tmp_path / "model")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "none of its 4 videos" in err and "its classes: wave" in err
 
 
 def test_cli_evaluate_scores_a_model_whose_labels_are_its_folders_names(tmp_path, capsys):

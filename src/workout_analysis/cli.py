@@ -177,7 +177,7 @@ def run_train(args: argparse.Namespace) -> int:
               f"(temperature {bundle.temperature:.2f})")  # fmt: skip
         if metrics.get("not_evaluated"):
             print(f"not evaluated (no held-out video): {', '.join(metrics['not_evaluated'])}")
-        if caution := held_out_caution(metrics):
+        if caution := held_out_caution(metrics["videos"], len(split["validation_sources"])):
             print(caution)
     else:
         (out / "confusion_matrix.png").unlink(missing_ok=True)  # a previous bundle's, not this one's
@@ -212,14 +212,17 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .bundle import load_bundle
-    from .evaluate import evaluate, plot_confusion
+    import numpy as np
+
+    from .evaluate import evaluate, held_out_caution, plot_confusion
     from .exercises import class_name
     from .fileio import atomic_write_text
     from .train import load_training_sequences
 
-    for path, option in ((args.output, "-o"), (args.plot, "--plot")):
-        if path:
-            _check_writable(Path(path), option)
+    if args.output:
+        _check_writable(Path(args.output), "-o")
+    if args.plot:
+        _check_plot(Path(args.plot))
     bundle = load_bundle(args.model)
     sequences = load_training_sequences(args.landmarks, min_classes=1)
     # a model trained before labels took the project's names still has its folders' ('Squats')
@@ -229,22 +232,38 @@ def run_evaluate(args: argparse.Namespace) -> int:
     unknown = Counter(s.meta["exercise"] for s in sequences if s.meta["exercise"] not in bundle.labels)
     metrics = evaluate(bundle, sequences)
     if not metrics["videos"]:
+        known = ", ".join(bundle.labels[:8]) + (f", ... ({len(bundle.labels)} in all)" if len(bundle.labels) > 8 else "")
         raise WorkoutError(f"{args.landmarks}: none of its {len(sequences)} videos is of a class the model knows "
-                           f"({', '.join(sorted(unknown))} against {', '.join(bundle.labels)})")  # fmt: skip
+                           f"(its classes: {', '.join(sorted(unknown))}; the model's: {known})")  # fmt: skip
     n = metrics["videos"]
     print(f"{args.landmarks}: {n} video{'s' if n != 1 else ''}: video accuracy {metrics['video_accuracy']:.1%}, "
           f"macro-F1 {metrics['video_macro_f1']:.3f}, `analyze` verdict {metrics['analyze_accuracy']:.1%}, window accuracy "
           f"{metrics['window_accuracy']:.1%}, ECE {metrics['ece']:.3f}")  # fmt: skip
     print(f"{'class':24s} {'videos':>6s} {'recall':>7s} {'precision':>9s}")
+    named = dict(zip(metrics["labels"], np.asarray(metrics["confusion"]).sum(axis=0)))  # videos named as each class
     for name, row in metrics["per_class"].items():
-        print(f"{name:24s} {row['videos']:6d} {row['recall']:7.0%} {row['precision']:9.0%}")
+        precision = f"{row['precision']:9.0%}" if named[name] else f"{'-':>9s}"  # no video named so: undefined
+        print(f"{name:24s} {row['videos']:6d} {row['recall']:7.0%} {precision}")
+    scored = [s for s in sequences if s.meta["exercise"] in bundle.labels]
+    sources = {s.meta.get("source", s.meta["video_id"]) for s in scored}
+    if caution := held_out_caution(metrics["videos"], len(sources), "test"):
+        print(caution)
+    if len(metrics["per_class"]) == 1:
+        print("caution: one class only: precision and macro-F1 say little (every video is of that class)")
+    if all(s.meta.get("origin") == "original_csv" for s in sequences):
+        print("caution: the original design's CSV has no video ids: each exercise's rows are scored as one sequence, "
+              "so 'videos' counts exercises; extract the test folder to a .parquet table to score videos")  # fmt: skip
+    trained_on = set(bundle.metrics.get("split", {}).get("train_video_ids", []))
+    if seen := sorted(trained_on & {s.meta["video_id"] for s in scored}):
+        print(f"caution: the model was trained on {len(seen)} of these videos ({', '.join(seen[:3])}"
+              f"{', ...' if len(seen) > 3 else ''}): their figures say how well it remembers, not how well it recognises")  # fmt: skip
     if unknown:
         print("not scored (classes the model does not know): "
               + ", ".join(f"{c} ({n} video{'s' if n != 1 else ''})" for c, n in sorted(unknown.items())))  # fmt: skip
     if args.output:
         atomic_write_text(args.output, json.dumps(metrics, indent=1) + "\n")
     if args.plot:
-        plot_confusion(metrics, args.plot, title=f"Video-level confusion ({Path(args.landmarks).name})")
+        plot_confusion(metrics, args.plot, title=f"Video-level confusion ({Path(args.landmarks).name})", scored_on="test")
     return 0
 
 
@@ -300,18 +319,16 @@ def _analyze_options(args: argparse.Namespace) -> AnalyzeOptions:
     from pathlib import Path
 
     from .analysis.classify import DecoderConfig
-    from .analysis.plot import PLOT_FORMATS
     from .analysis.report import check_exercise
     from .batch import AnalyzeOptions
     from .render import VIDEO_CODECS, VIDEO_TYPES
 
     if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
         raise WorkoutError(f"--min-confidence must be between 0 and 1, got {args.min_confidence}")
-    for path, option in ((args.plot, "--plot"), (args.annotate, "--annotate")):
-        if path:
-            _check_writable(Path(path), option)  # now, not after minutes of pose finding
-    if args.plot and Path(args.plot).suffix.lower() not in PLOT_FORMATS:
-        raise WorkoutError(f"{args.plot}: --plot writes {', '.join(PLOT_FORMATS)}; end the file name with one of them")
+    if args.plot:
+        _check_plot(Path(args.plot))  # now, not after minutes of pose finding
+    if args.annotate:
+        _check_writable(Path(args.annotate), "--annotate")
     if args.annotate and Path(args.annotate).suffix.lower() not in VIDEO_CODECS:
         raise WorkoutError(f"{args.annotate}: --annotate writes {VIDEO_TYPES}; end the file name with one of them")
     if args.annotate and any(Path(args.annotate).resolve() == Path(i).resolve() for i in args.inputs):
@@ -463,6 +480,15 @@ def _run_batch(args: argparse.Namespace, options: AnalyzeOptions) -> int:
           + (f", {failed} failed (listed above)" if failed else "")
           + (f"; wrote {output}" if output is not None else ""), file=sys.stderr)  # fmt: skip
     return 1 if failed else 0
+
+
+def _check_plot(path: Path) -> None:
+    """Refuse, before any work, a --plot that matplotlib cannot write or that cannot be written there."""
+    from .analysis.plot import PLOT_FORMATS
+
+    if path.suffix.lower() not in PLOT_FORMATS:
+        raise WorkoutError(f"{path}: --plot writes {', '.join(PLOT_FORMATS)}; end the file name with one of them")
+    _check_writable(path, "--plot")
 
 
 def _check_writable(path: Path, option: str) -> None:

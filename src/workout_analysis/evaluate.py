@@ -116,13 +116,11 @@ FEW_HELD_OUT_VIDEOS = 20
 FEW_HELD_OUT_SOURCES = 3
 
 
-def held_out_caution(metrics: dict) -> str | None:
-    """A plain warning when the held-out part of ``train_bundle``'s metrics is too small to judge a model by."""
-    split = metrics.get("split", {})
-    videos, sources = metrics.get("videos", 0), len(split.get("validation_sources", []))
+def held_out_caution(videos: int, sources: int, scored_on: str = "held-out") -> str | None:
+    """A plain warning when the videos a model is scored on are too few to judge it by."""
     if not videos or (videos >= FEW_HELD_OUT_VIDEOS and sources >= FEW_HELD_OUT_SOURCES):
         return None
-    return (f"caution: {videos} held-out video{'s' if videos != 1 else ''} from {sources} source"
+    return (f"caution: {videos} {scored_on} video{'s' if videos != 1 else ''} from {sources} source"
             f"{'s' if sources != 1 else ''}: one video is {100 / videos:.0f} points; too few to judge the model")
 
 
@@ -181,8 +179,10 @@ def cross_validate(sequences: list[PoseSequence], config, n_folds: int = 5, prog
 # --- pictures ---------------------------------------------------------------------------------------
 
 
-def plot_confusion(metrics: dict, path: str | Path, title: str = "Video-level confusion (held-out part)") -> None:
-    """Confusion matrix of video verdicts, rows = true class, counts written in the cells."""
+def plot_confusion(metrics: dict, path: str | Path, title: str = "Video-level confusion (held-out part)",
+                   scored_on: str = "held-out") -> None:  # fmt: skip
+    """Confusion matrix of video verdicts, rows = true class, counts written in the cells; the classes with no
+    ``scored_on`` video are named in the title."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -203,7 +203,9 @@ def plot_confusion(metrics: dict, path: str | Path, title: str = "Video-level co
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     if metrics.get("not_evaluated"):  # said on the picture, not silently left out
-        title += "\nnot evaluated (no held-out video): " + ", ".join(metrics["not_evaluated"])
+        missing = metrics["not_evaluated"]
+        listed = ", ".join(missing) if len(missing) <= 6 else f"{len(missing)} classes"
+        title += f"\nnot evaluated (no {scored_on} video): {listed}"
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     with atomic_path(path) as tmp:

@@ -331,7 +331,9 @@ def train_bundle(sequences: list[PoseSequence], config: TrainConfig, progress: b
     metrics = evaluate(bundle, held) if held else {"videos": 0}
     metrics["split"] = {"kind": split if held else "none", "train_videos": len(train), "validation_videos": len(held),
                         "validation_sources": sorted({str(s.meta.get("source", "")) for s in held}),
-                        "validation_video_ids": sorted({str(s.meta.get("video_id", "")) for s in held})}  # fmt: skip
+                        "validation_video_ids": sorted({str(s.meta.get("video_id", "")) for s in held}),
+                        # kept so that `workout evaluate` can tell when a test table holds videos the model saw
+                        "train_video_ids": sorted({str(s.meta.get("video_id", "")) for s in train})}  # fmt: skip
     metrics["temperature"] = bundle.temperature
     if "temperature_note" in history:
         metrics["temperature_note"] = history["temperature_note"]
