@@ -172,7 +172,8 @@ def run_train(args: argparse.Namespace) -> int:
         kind = "frame split: leaky, frames of one video on both sides" if args.split == "frame" else "source split"
         print(f"{args.model}: {split['train_videos']} training videos, {metrics['videos']} held out from "
               f"{len(split['validation_sources'])} sources ({kind}): video accuracy {metrics['video_accuracy']:.1%}, "
-              f"macro-F1 {metrics['video_macro_f1']:.3f}, {'frame' if config.window == 1 else 'window'} accuracy "
+              f"macro-F1 {metrics['video_macro_f1']:.3f}, `analyze` verdict {metrics['analyze_accuracy']:.1%}, "
+              f"{'frame' if config.window == 1 else 'window'} accuracy "
               f"{metrics['window_accuracy']:.1%}, ECE {metrics['ece_uncalibrated']:.3f} -> {metrics['ece']:.3f} "
               f"(temperature {bundle.temperature:.2f})")  # fmt: skip
         if metrics.get("not_evaluated"):

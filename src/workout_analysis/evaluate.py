@@ -231,6 +231,8 @@ def plot_learning_curves(history: dict, path: str | Path) -> None:
         a.axvline(kept, color="grey", ls=":", label=f"kept (epoch {kept})")
     a.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
     b.set(xlabel="epoch", ylabel="accuracy", title="validation window accuracy")
+    if not history.get("val_accuracy"):  # --validation 0: an empty panel would look like a failed run
+        b.text(0.5, 0.5, "no validation part", ha="center", va="center", transform=b.transAxes)
     a.legend()
     fig.tight_layout()
     with atomic_path(path) as tmp:

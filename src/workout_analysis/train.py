@@ -112,7 +112,10 @@ def load_training_sequences(path: str | Path, min_classes: int = 2) -> list[Pose
     except WorkoutError:
         raise
     except (ValueError, KeyError, OSError) as exc:
-        raise WorkoutError(f"{path}: not a readable landmark table: {str(exc).splitlines()[0]}") from None
+        reason = str(exc).splitlines()[0]
+        if not reason.startswith("not a landmark table"):  # the table reader's own words say so already
+            reason = f"not a readable landmark table: {reason}"
+        raise WorkoutError(f"{path}: {reason}") from None
     sequences = [s for s in sequences if s.has_pose.any()]
     if unlabelled := [s.meta["video_id"] for s in sequences if not s.meta["exercise"]]:
         raise WorkoutError(f"{path}: {unlabelled[0]} has no exercise label (extracted from a single video); "
