@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # for annotations only: the run functions import what they us
 
     from .analysis.report import Analysis
     from .batch import AnalyzeOptions, Outcome
+    from .bundle import ModelBundle
     from .sequence import PoseSequence
 
 DESCRIPTION = """\
@@ -212,10 +213,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from collections import Counter
     from pathlib import Path
 
-    from .bundle import load_bundle
     import numpy as np
 
-    from .evaluate import evaluate, held_out_caution, plot_confusion
+    from .bundle import load_bundle
+    from .evaluate import evaluate, plot_confusion
     from .exercises import class_name
     from .fileio import atomic_write_text
     from .train import load_training_sequences
@@ -245,27 +246,38 @@ def run_evaluate(args: argparse.Namespace) -> int:
     for name, row in metrics["per_class"].items():
         precision = f"{row['precision']:9.0%}" if named[name] else f"{'-':>9s}"  # no video named so: undefined
         print(f"{name:24s} {row['videos']:6d} {row['recall']:7.0%} {precision}")
-    scored = [s for s in sequences if s.meta["exercise"] in bundle.labels]
-    sources = {s.meta.get("source", s.meta["video_id"]) for s in scored}
-    if caution := held_out_caution(metrics["videos"], len(sources), "test"):
-        print(caution)
-    if len(metrics["per_class"]) == 1:
-        print("caution: one class only: precision and macro-F1 say little (every video is of that class)")
-    if all(s.meta.get("origin") == "original_csv" for s in sequences):
-        print("caution: the original design's CSV has no video ids: each exercise's rows are scored as one sequence, "
-              "so 'videos' counts exercises; extract the test folder to a .parquet table to score videos")  # fmt: skip
-    trained_on = set(bundle.metrics.get("split", {}).get("train_video_ids", []))
-    if seen := sorted(trained_on & {s.meta["video_id"] for s in scored}):
-        print(f"caution: the model was trained on {len(seen)} of these videos ({', '.join(seen[:3])}"
-              f"{', ...' if len(seen) > 3 else ''}): their figures say how well it remembers, not how well it recognises")  # fmt: skip
+    for caution in _evaluation_cautions(metrics, [s for s in sequences if s.meta["exercise"] in bundle.labels], bundle):
+        print(f"caution: {caution}")
     if unknown:
         print("not scored (classes the model does not know): "
               + ", ".join(f"{c} ({n} video{'s' if n != 1 else ''})" for c, n in sorted(unknown.items())))  # fmt: skip
     if args.output:
-        atomic_write_text(args.output, json.dumps(metrics, indent=1) + "\n")
+        scored_what = {"table": str(args.landmarks), "model": str(args.model or "the embedded default model")}
+        atomic_write_text(args.output, json.dumps({**scored_what, **metrics}, indent=1) + "\n")
     if args.plot:
         plot_confusion(metrics, args.plot, title=f"Video-level confusion ({Path(args.landmarks).name})", scored_on="test")
     return 0
+
+
+def _evaluation_cautions(metrics: dict[str, Any], scored: list[PoseSequence], bundle: ModelBundle) -> list[str]:
+    """What makes ``workout evaluate``'s figures say less than they seem to, for the ``scored`` sequences."""
+    from .evaluate import held_out_caution
+
+    cautions = []
+    sources = {s.meta.get("source", s.meta["video_id"]) for s in scored}
+    if few := held_out_caution(metrics["videos"], len(sources), "test"):
+        cautions.append(few.removeprefix("caution: "))
+    if len(metrics["per_class"]) == 1:
+        cautions.append("one class only: precision and macro-F1 say little (every video is of that class)")
+    if all(s.meta.get("origin") == "original_csv" for s in scored):
+        cautions.append("the original design's CSV has no video ids: each exercise's rows are scored as one sequence, "
+                        "so 'videos' counts exercises; extract the test folder to a .parquet table to score videos")  # fmt: skip
+    trained_on = set(bundle.metrics.get("split", {}).get("train_video_ids", []))
+    if seen := sorted(trained_on & {s.meta["video_id"] for s in scored}):
+        cautions.append(f"the model was trained on {len(seen)} of these videos ({', '.join(seen[:3])}"
+                        f"{', ...' if len(seen) > 3 else ''}): their figures say how well it remembers, not how well "
+                        "it recognises")  # fmt: skip
+    return cautions
 
 
 # --- analyze --------------------------------------------------------------------------------------
