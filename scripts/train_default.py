@@ -72,7 +72,9 @@ def main() -> None:
         started = time.perf_counter()
         bundle, history = fit(real + synth, None, sorted({s.meta["exercise"] for s in real + synth}), config)
         bundle.metrics = {"training_videos": {"real": len(real), "synthetic": len(synth)},
-                          "train_seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+                          "train_seconds": round(time.perf_counter() - started, 1),
+                          # `workout evaluate` cautions when a test table holds any of these
+                          "split": {"train_video_ids": sorted(str(s.meta["video_id"]) for s in real)}}  # fmt: skip
         save_bundle(bundle, args.output)
         print(f"wrote {args.output} ({len(bundle.labels)} classes, {history['epochs_run']} epochs); calibrating")
 
