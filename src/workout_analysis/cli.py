@@ -239,8 +239,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
                            f"(its classes: {', '.join(sorted(unknown))}; the model's: {known})")  # fmt: skip
     n = metrics["videos"]
     print(f"{args.landmarks}: {n} video{'s' if n != 1 else ''}: video accuracy {metrics['video_accuracy']:.1%}, "
-          f"macro-F1 {metrics['video_macro_f1']:.3f}, `analyze` verdict {metrics['analyze_accuracy']:.1%}, window accuracy "
-          f"{metrics['window_accuracy']:.1%}, ECE {metrics['ece']:.3f}")  # fmt: skip
+          f"macro-F1 {metrics['video_macro_f1']:.3f}, `analyze` verdict {metrics['analyze_accuracy']:.1%}, "
+          f"window accuracy {metrics['window_accuracy']:.1%}, ECE {metrics['ece']:.3f}")  # fmt: skip
     print(f"{'class':24s} {'videos':>6s} {'recall':>7s} {'precision':>9s}")
     named = dict(zip(metrics["labels"], np.asarray(metrics["confusion"]).sum(axis=0)))  # videos named as each class
     for name, row in metrics["per_class"].items():
@@ -255,7 +255,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         scored_what = {"table": str(args.landmarks), "model": str(args.model or "the embedded default model")}
         atomic_write_text(args.output, json.dumps({**scored_what, **metrics}, indent=1) + "\n")
     if args.plot:
-        plot_confusion(metrics, args.plot, title=f"Video-level confusion ({Path(args.landmarks).name})", scored_on="test")
+        title = f"Video-level confusion ({Path(args.landmarks).name})"
+        plot_confusion(metrics, args.plot, title=title, scored_on="test")
     return 0
 
 
@@ -270,8 +271,9 @@ def _evaluation_cautions(metrics: dict[str, Any], scored: list[PoseSequence], bu
     if len(metrics["per_class"]) == 1:
         cautions.append("one class only: precision and macro-F1 say little (every video is of that class)")
     if all(s.meta.get("origin") == "original_csv" for s in scored):
-        cautions.append("the original design's CSV has no video ids: each exercise's rows are scored as one sequence, "
-                        "so 'videos' counts exercises; extract the test folder to a .parquet table to score videos")  # fmt: skip
+        cautions.append("the original design's CSV has no video ids: each exercise's rows are scored as one "
+                        "sequence, so 'videos' counts exercises; extract the test folder to a .parquet table to "
+                        "score videos")  # fmt: skip
     trained_on = set(bundle.metrics.get("split", {}).get("train_video_ids", []))
     if seen := sorted(trained_on & {s.meta["video_id"] for s in scored}):
         cautions.append(f"the model was trained on {len(seen)} of these videos ({', '.join(seen[:3])}"

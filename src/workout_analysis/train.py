@@ -123,8 +123,8 @@ def load_training_sequences(path: str | Path, min_classes: int = 2) -> list[Pose
     for s in sequences:
         s.meta["exercise"] = class_name(s.meta["exercise"])
     if len({s.meta["exercise"] for s in sequences}) < min_classes:
-        need = f"frames with a pose of at least {min_classes} exercises to train on" if min_classes > 1 else "a frame with a pose"
-        raise WorkoutError(f"{path}: needs {need}")
+        need = f"frames with a pose of at least {min_classes} exercises to train on"
+        raise WorkoutError(f"{path}: needs {need if min_classes > 1 else 'a frame with a pose'}")
     return sequences
 
 
@@ -309,7 +309,8 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray, default: float = 1.0) -> 
 
     log_t = float(minimize_scalar(nll, bounds=(-T_LOG_BOUND, T_LOG_BOUND), method="bounded").x)
     if abs(abs(log_t) - T_LOG_BOUND) < 0.01 * T_LOG_BOUND:
-        return default, f"temperature {default:g} kept: the fit ran to its bound (T = {np.exp(log_t):.3g}), no finite T fits"
+        return default, (f"temperature {default:g} kept: the fit ran to its bound (T = {np.exp(log_t):.3g}), "
+                         "no finite T fits")
     return float(np.exp(log_t)), None
 
 

@@ -210,7 +210,8 @@ def analyze(
         known = ", ".join(display_name(c) for c in bundle.labels[:MAX_LISTED])
         known += ", ..." if len(bundle.labels) > MAX_LISTED else ""
         result.warnings.append(f"{source}: the model knows only {len(bundle.labels)} exercises ({known}) and has no "
-                               "'no exercise' class: another exercise, or none, is named as the nearest of them unless it is unsure")  # fmt: skip
+                               "'no exercise' class: another exercise, or none, is named as the nearest of them "
+                               "unless it is unsure")  # fmt: skip
     if with_pose < MIN_POSE_SHARE * len(seq):
         result.warnings.append(f"{source}: a person was found in only {with_pose} of its {len(seq)} frames "
                                f"({with_pose / len(seq):.0%}): what happens in the others is not seen")  # fmt: skip
