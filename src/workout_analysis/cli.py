@@ -231,8 +231,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     as_trained = {class_name(label): label for label in bundle.labels}
     for s in sequences:
         s.meta["exercise"] = as_trained.get(s.meta["exercise"], s.meta["exercise"])
+    scored = [s for s in sequences if s.meta["exercise"] in bundle.labels]
     unknown = Counter(s.meta["exercise"] for s in sequences if s.meta["exercise"] not in bundle.labels)
-    metrics = evaluate(bundle, sequences)
+    metrics = evaluate(bundle, scored)
     if not metrics["videos"]:
         known = ", ".join(bundle.labels[:8]) + (f", ... ({len(bundle.labels)} in all)" if len(bundle.labels) > 8 else "")
         raise WorkoutError(f"{args.landmarks}: none of its {len(sequences)} videos is of a class the model knows "
@@ -246,7 +247,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     for name, row in metrics["per_class"].items():
         precision = f"{row['precision']:9.0%}" if named[name] else f"{'-':>9s}"  # no video named so: undefined
         print(f"{name:24s} {row['videos']:6d} {row['recall']:7.0%} {precision}")
-    for caution in _evaluation_cautions(metrics, [s for s in sequences if s.meta["exercise"] in bundle.labels], bundle):
+    for caution in _evaluation_cautions(metrics, scored, bundle):
         print(f"caution: {caution}")
     if unknown:
         print("not scored (classes the model does not know): "
